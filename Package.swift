@@ -1,0 +1,26 @@
+// swift-tools-version:5.10
+import PackageDescription
+
+// C kernels are always built optimised: the tests run in debug mode, and numeric loops at -O0
+// would make them crawl without testing anything different.
+let cKernelFlags: [CSetting] = [.unsafeFlags(["-O3", "-fno-math-errno"])]
+
+let package = Package(
+    name: "YOLOSwift",
+    platforms: [.macOS(.v13)],
+    products: [
+        .library(name: "TensorCore", targets: ["TensorCore"]),
+    ],
+    targets: [
+        // CPU kernels: oneDNN glue (conv, batch norm, pooling, resampling, sgemm) and plain C loops
+        // for the rest, threaded on oneDNN's own OpenMP pool.
+        .target(
+            name: "CKernels",
+            cSettings: cKernelFlags,
+            linkerSettings: [.linkedLibrary("dnnl"), .linkedLibrary("gomp"), .linkedLibrary("m")]
+        ),
+        .target(name: "TensorCore", dependencies: ["CKernels"]),
+        .executableTarget(name: "conv_benchmark", dependencies: ["TensorCore", "CKernels"]),
+        .testTarget(name: "TensorCoreTests", dependencies: ["TensorCore"]),
+    ]
+)

@@ -1,0 +1,161 @@
+// Convolution forward, backward-data and backward-weights through oneDNN. Callers keep plain
+// NCHW / OIHW buffers; oneDNN picks its fastest (blocked) layouts and the glue reorders.
+#include "dnnl_glue.h"
+#include <string.h>
+
+enum { CONV_FWD = 1, CONV_BWD_DATA = 2, CONV_BWD_WEIGHTS = 3 };
+
+typedef struct {
+    int kind, has_bias;
+    ck_conv_params p;
+} conv_key;
+
+typedef struct {
+    dnnl_memory_desc_t src, weights, bias, dst;
+    dnnl_dims_t strides, dilates, pad_l, pad_r;
+} conv_mds;
+
+static void conv_describe(const ck_conv_params *p, conv_mds *m, int any) {
+    dnnl_format_tag_t act = any ? dnnl_format_tag_any : dnnl_nchw;
+    dnnl_dims_t src = {p->n, p->c, p->h, p->w}, dst = {p->n, p->k, p->oh, p->ow};
+    dnnl_memory_desc_init_by_tag(&m->src, 4, src, dnnl_f32, act);
+    dnnl_memory_desc_init_by_tag(&m->dst, 4, dst, dnnl_f32, act);
+    if (p->groups > 1) {
+        dnnl_dims_t w = {p->groups, p->k / p->groups, p->c / p->groups, p->kh, p->kw};
+        dnnl_memory_desc_init_by_tag(&m->weights, 5, w, dnnl_f32, any ? dnnl_format_tag_any : dnnl_goihw);
+    } else {
+        dnnl_dims_t w = {p->k, p->c, p->kh, p->kw};
+        dnnl_memory_desc_init_by_tag(&m->weights, 4, w, dnnl_f32, any ? dnnl_format_tag_any : dnnl_oihw);
+    }
+    ck_md_1d(&m->bias, p->k);
+    m->strides[0] = p->stride_h; m->strides[1] = p->stride_w;
+    m->dilates[0] = p->dilation_h - 1; m->dilates[1] = p->dilation_w - 1;
+    m->pad_l[0] = p->pad_h; m->pad_l[1] = p->pad_w;
+    // Right padding that makes oneDNN's output size equal PyTorch's floor formula.
+    m->pad_r[0] = (p->oh - 1) * p->stride_h + (p->kh - 1) * p->dilation_h + 1 - p->h - p->pad_h;
+    m->pad_r[1] = (p->ow - 1) * p->stride_w + (p->kw - 1) * p->dilation_w + 1 - p->w - p->pad_w;
+}
+
+static int forward_pd(const ck_conv_params *p, int has_bias, dnnl_primitive_desc_t *pd) {
+    conv_mds m;
+    conv_describe(p, &m, 1);
+    dnnl_convolution_desc_t cd;
+    dnnl_status_t st = dnnl_dilated_convolution_forward_desc_init(
+        &cd, dnnl_forward_training, dnnl_convolution_direct, &m.src, &m.weights, has_bias ? &m.bias : NULL,
+        &m.dst, m.strides, m.dilates, m.pad_l, m.pad_r);
+    if (st == dnnl_success) st = dnnl_primitive_desc_create(pd, &cd, NULL, ck_engine(), NULL);
+    return st == dnnl_success ? 0 : ck_dnnl_fail(st, "convolution forward setup");
+}
+
+static ck_prim_entry *conv_entry(int kind, const ck_conv_params *p, int has_bias) {
+    conv_key key;
+    memset(&key, 0, sizeof key);
+    key.kind = kind;
+    key.has_bias = has_bias;
+    key.p = *p;
+    ck_prim_entry *e = ck_cache_find(&key, sizeof key);
+    if (e) return e;
+
+    conv_mds plain, any;
+    conv_describe(p, &plain, 0);
+    conv_describe(p, &any, 1);
+    dnnl_primitive_desc_t fwd, pd;
+    // Backward descriptors need the forward one as a hint; it is cheap next to the work.
+    if (forward_pd(p, kind == CONV_BWD_DATA ? 0 : has_bias, &fwd)) return NULL;
+    dnnl_status_t st = dnnl_success;
+    if (kind == CONV_FWD) {
+        pd = fwd;
+    } else if (kind == CONV_BWD_DATA) {
+        dnnl_convolution_desc_t cd;
+        st = dnnl_dilated_convolution_backward_data_desc_init(&cd, dnnl_convolution_direct, &any.src, &any.weights,
+                                                              &any.dst, any.strides, any.dilates, any.pad_l, any.pad_r);
+        if (st == dnnl_success) st = dnnl_primitive_desc_create(&pd, &cd, NULL, ck_engine(), fwd);
+        dnnl_primitive_desc_destroy(fwd);
+    } else {
+        dnnl_convolution_desc_t cd;
+        st = dnnl_dilated_convolution_backward_weights_desc_init(&cd, dnnl_convolution_direct, &any.src, &any.weights,
+                                                                 has_bias ? &any.bias : NULL, &any.dst, any.strides,
+                                                                 any.dilates, any.pad_l, any.pad_r);
+        if (st == dnnl_success) st = dnnl_primitive_desc_create(&pd, &cd, NULL, ck_engine(), fwd);
+        dnnl_primitive_desc_destroy(fwd);
+    }
+    if (st != dnnl_success) { ck_dnnl_fail(st, "convolution backward setup"); return NULL; }
+    e = ck_cache_insert(&key, sizeof key, pd);
+    if (!e) return NULL;
+    int rc = 0;
+    if (kind == CONV_FWD) {
+        rc |= ck_entry_add_slot(e, DNNL_ARG_SRC, &plain.src, dnnl_query_src_md, 0);
+        rc |= ck_entry_add_slot(e, DNNL_ARG_WEIGHTS, &plain.weights, dnnl_query_weights_md, 0);
+        rc |= ck_entry_add_slot(e, DNNL_ARG_DST, &plain.dst, dnnl_query_dst_md, 1);
+        if (has_bias) rc |= ck_entry_add_slot(e, DNNL_ARG_BIAS, &plain.bias, 0, 0);
+    } else if (kind == CONV_BWD_DATA) {
+        rc |= ck_entry_add_slot(e, DNNL_ARG_DIFF_DST, &plain.dst, dnnl_query_diff_dst_md, 0);
+        rc |= ck_entry_add_slot(e, DNNL_ARG_WEIGHTS, &plain.weights, dnnl_query_weights_md, 0);
+        rc |= ck_entry_add_slot(e, DNNL_ARG_DIFF_SRC, &plain.src, dnnl_query_diff_src_md, 1);
+    } else {
+        rc |= ck_entry_add_slot(e, DNNL_ARG_SRC, &plain.src, dnnl_query_src_md, 0);
+        rc |= ck_entry_add_slot(e, DNNL_ARG_DIFF_DST, &plain.dst, dnnl_query_diff_dst_md, 0);
+        rc |= ck_entry_add_slot(e, DNNL_ARG_DIFF_WEIGHTS, &plain.weights, dnnl_query_diff_weights_md, 1);
+        if (has_bias) rc |= ck_entry_add_slot(e, DNNL_ARG_DIFF_BIAS, &plain.bias, 0, 1);
+    }
+    return rc ? NULL : e;
+}
+
+static int check(const ck_conv_params *p) {
+    if (p->groups < 1 || p->c % p->groups || p->k % p->groups)
+        return ck_fail("conv2d: %lld input and %lld output channels are not divisible by %lld groups",
+                       (long long)p->c, (long long)p->k, (long long)p->groups);
+    if (p->oh < 1 || p->ow < 1)
+        return ck_fail("conv2d: a %lldx%lld input is too small for a %lldx%lld kernel", (long long)p->h,
+                       (long long)p->w, (long long)p->kh, (long long)p->kw);
+    return 0;
+}
+
+int ck_conv_forward(const ck_conv_params *p, const float *src, const float *weights, const float *bias, float *dst) {
+    if (check(p)) return 1;
+    ck_dnnl_lock();
+    ck_prim_entry *e = conv_entry(CONV_FWD, p, bias != NULL);
+    int rc = 1;
+    if (e) {
+        void *bufs[4] = {(void *)src, (void *)weights, dst, (void *)bias};
+        rc = ck_entry_execute(e, bufs, "convolution forward");
+    }
+    ck_dnnl_unlock();
+    return rc;
+}
+
+int ck_conv_backward_data(const ck_conv_params *p, const float *diff_dst, const float *weights, float *diff_src) {
+    if (check(p)) return 1;
+    ck_dnnl_lock();
+    ck_prim_entry *e = conv_entry(CONV_BWD_DATA, p, 0);
+    int rc = 1;
+    if (e) {
+        void *bufs[3] = {(void *)diff_dst, (void *)weights, diff_src};
+        rc = ck_entry_execute(e, bufs, "convolution backward-data");
+    }
+    ck_dnnl_unlock();
+    return rc;
+}
+
+int ck_conv_backward_weights(const ck_conv_params *p, const float *src, const float *diff_dst, float *diff_weights,
+                             float *diff_bias) {
+    if (check(p)) return 1;
+    ck_dnnl_lock();
+    ck_prim_entry *e = conv_entry(CONV_BWD_WEIGHTS, p, diff_bias != NULL);
+    int rc = 1;
+    if (e) {
+        void *bufs[4] = {(void *)src, (void *)diff_dst, diff_weights, diff_bias};
+        rc = ck_entry_execute(e, bufs, "convolution backward-weights");
+    }
+    ck_dnnl_unlock();
+    return rc;
+}
+
+const char *ck_conv_forward_impl(const ck_conv_params *p) {
+    const char *impl = "unavailable";
+    ck_dnnl_lock();
+    ck_prim_entry *e = conv_entry(CONV_FWD, p, 0);
+    if (e) dnnl_primitive_desc_query(e->pd, dnnl_query_impl_info_str, 0, &impl);
+    ck_dnnl_unlock();
+    return impl;
+}

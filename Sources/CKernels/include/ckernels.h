@@ -1,0 +1,169 @@
+// CPU kernels of the tensor core. Every function returns 0 on success; on failure it returns
+// non-zero and ck_last_error() describes the problem (thread-local, valid until the next call).
+// Layout descriptors give strides in elements; shapes of all operands of one call are equal
+// (broadcasting is expressed with stride 0 by the caller).
+#ifndef CKERNELS_H
+#define CKERNELS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define CK_MAX_DIMS 8
+
+typedef enum {
+    CK_F32 = 0,
+    CK_F16 = 1,
+    CK_I32 = 2,
+    CK_I64 = 3,
+    CK_U8 = 4,
+    CK_BOOL = 5,
+} ck_dtype;
+
+typedef struct {
+    int32_t ndim;
+    int64_t shape[CK_MAX_DIMS];
+    int64_t strides[CK_MAX_DIMS];
+} ck_layout;
+
+const char *ck_last_error(void);
+size_t ck_dtype_size(ck_dtype dt);
+
+// Threads: the kernels share oneDNN's OpenMP pool.
+int ck_max_threads(void);
+void ck_set_num_threads(int n);
+
+// ---- memory -------------------------------------------------------------------------------
+// Copy with conversion between any two dtypes; src and dst may both be strided views.
+int ck_copy(const void *src, ck_dtype src_dt, const ck_layout *src_layout,
+            void *dst, ck_dtype dst_dt, const ck_layout *dst_layout);
+// Fill a contiguous buffer of `count` elements with `value` converted to dt.
+int ck_fill(void *dst, ck_dtype dt, int64_t count, double value);
+
+// ---- elementwise --------------------------------------------------------------------------
+typedef enum {
+    CK_ADD, CK_SUB, CK_MUL, CK_DIV, CK_POW, CK_MAXIMUM, CK_MINIMUM, CK_ATAN2,
+    CK_EQ, CK_NE, CK_LT, CK_LE, CK_GT, CK_GE,   // results are CK_BOOL
+    CK_AND, CK_OR, CK_XOR,                      // CK_BOOL operands only
+} ck_binary_op;
+// out may alias a or b when their layouts are identical (in-place updates).
+int ck_binary(ck_binary_op op, ck_dtype dt,
+              const void *a, const ck_layout *la, const void *b, const ck_layout *lb,
+              void *out, const ck_layout *lo);
+
+typedef enum {
+    CK_NEG, CK_EXP, CK_LOG, CK_SQRT, CK_ABS, CK_SIGMOID, CK_TANH, CK_SOFTPLUS, CK_RELU,
+    CK_LEAKY_RELU,  // p1 = negative slope
+    CK_MISH, CK_CLAMP /* p1 = min, p2 = max */, CK_ATAN, CK_FLOOR, CK_CEIL, CK_ROUND,
+    CK_RECIPROCAL, CK_SIGN, CK_SQUARE, CK_SIN, CK_COS, CK_NOT /* bool */,
+} ck_unary_op;
+// Contiguous float32 (CK_NOT: bool) buffers of n elements.
+int ck_unary(ck_unary_op op, const void *x, void *y, int64_t n, float p1, float p2);
+// dx = dy * f'(x); y is the forward output (some derivatives are cheaper from it).
+int ck_unary_grad(ck_unary_op op, const float *x, const float *y, const float *dy, float *dx,
+                  int64_t n, float p1, float p2);
+
+// out = cond ? a : b, all of one shape (strided); a, b and out share dtype dt.
+int ck_where(const void *cond, const ck_layout *lc, ck_dtype dt,
+             const void *a, const ck_layout *la, const void *b, const ck_layout *lb,
+             void *out, const ck_layout *lo);
+
+// ---- reductions over the middle axis of a contiguous [outer, n, inner] view ----------------
+typedef enum { CK_SUM, CK_MAX, CK_MIN, CK_PROD } ck_reduce_op;
+// values: [outer, inner] of dtype dt (may be NULL when only indices are wanted);
+// indices: [outer, inner] int64 positions of the max/min (may be NULL; ignored for SUM/PROD).
+int ck_reduce(ck_reduce_op op, ck_dtype dt, const void *x, int64_t outer, int64_t n, int64_t inner,
+              void *values, int64_t *indices);
+
+// ---- indexing over [outer, n, inner] views --------------------------------------------------
+// out[o, j, i] = x[o, index[o, j, i], i]                       (torch.gather)
+int ck_gather(ck_dtype dt, const void *x, int64_t outer, int64_t n, int64_t inner,
+              const int64_t *index, int64_t k, void *out);
+// out[o, index[o, j, i], i] += src[o, j, i]                    (torch.scatter_add_)
+int ck_scatter_add(ck_dtype dt, const void *src, int64_t outer, int64_t k, int64_t inner,
+                   const int64_t *index, void *out, int64_t n);
+// out[o, index[o, j, i], i] = src[o, j, i]                     (torch.scatter_)
+int ck_scatter(ck_dtype dt, const void *src, int64_t outer, int64_t k, int64_t inner,
+               const int64_t *index, void *out, int64_t n);
+// out[o, j, i] = x[o, index[j], i]                             (torch.index_select)
+int ck_index_select(ck_dtype dt, const void *x, int64_t outer, int64_t n, int64_t inner,
+                    const int64_t *index, int64_t k, void *out);
+// out[o, index[j], i] += src[o, j, i]                          (torch.index_add_)
+int ck_index_add(ck_dtype dt, const void *src, int64_t outer, int64_t k, int64_t inner,
+                 const int64_t *index, void *out, int64_t n);
+// Positions of the true elements of a contiguous bool buffer; returns their count.
+int64_t ck_count_true(const uint8_t *mask, int64_t n);
+void ck_true_positions(const uint8_t *mask, int64_t n, int64_t *positions);
+
+// ---- random ----------------------------------------------------------------------------------
+// xoshiro256** state of 4 words, advanced in place; sequential so results depend only on the seed.
+void ck_rng_seed(uint64_t state[4], uint64_t seed);
+uint64_t ck_rng_next(uint64_t state[4]);
+void ck_rng_uniform(uint64_t state[4], float *out, int64_t n, float low, float high);
+void ck_rng_normal(uint64_t state[4], float *out, int64_t n, float mean, float stddev);
+
+// ---- matrix multiply (row-major float32) -----------------------------------------------------
+// C[m, n] = alpha * op(A) op(B) + beta * C, op = transpose when trans_* is non-zero.
+int ck_sgemm(int trans_a, int trans_b, int64_t m, int64_t n, int64_t k, float alpha,
+             const float *a, int64_t lda, const float *b, int64_t ldb, float beta,
+             float *c, int64_t ldc);
+
+// ---- oneDNN neural-network kernels on plain NCHW float32 -----------------------------------
+typedef struct {
+    int64_t n, c, h, w;          // input
+    int64_t k, kh, kw;           // output channels, kernel size
+    int64_t stride_h, stride_w, pad_h, pad_w, dilation_h, dilation_w, groups;
+    int64_t oh, ow;              // output size (PyTorch's floor formula)
+} ck_conv_params;
+
+int ck_conv_forward(const ck_conv_params *p, const float *src, const float *weights,
+                    const float *bias, float *dst);
+int ck_conv_backward_data(const ck_conv_params *p, const float *diff_dst, const float *weights,
+                          float *diff_src);
+// diff_bias may be NULL.
+int ck_conv_backward_weights(const ck_conv_params *p, const float *src, const float *diff_dst,
+                             float *diff_weights, float *diff_bias);
+// Name of the oneDNN implementation chosen for the forward pass (for benchmarks).
+const char *ck_conv_forward_impl(const ck_conv_params *p);
+
+// Training: mean and var (biased) are outputs. Inference: they are inputs.
+int ck_batchnorm_forward(int training, int64_t n, int64_t c, int64_t h, int64_t w, float eps,
+                         const float *src, const float *scale, const float *shift, float *dst,
+                         float *mean, float *var);
+int ck_batchnorm_backward(int64_t n, int64_t c, int64_t h, int64_t w, float eps,
+                          const float *src, const float *diff_dst, const float *mean,
+                          const float *var, const float *scale, float *diff_src,
+                          float *diff_scale, float *diff_shift);
+
+typedef struct {
+    int64_t n, c, h, w;
+    int64_t kh, kw, stride_h, stride_w, pad_h, pad_w;
+    int64_t oh, ow;
+} ck_pool_params;
+
+// Bytes of the workspace the backward pass needs (0: none).
+int64_t ck_maxpool_workspace_size(const ck_pool_params *p);
+// workspace may be NULL for inference.
+int ck_maxpool_forward(const ck_pool_params *p, const float *src, float *dst, void *workspace);
+int ck_maxpool_backward(const ck_pool_params *p, const float *diff_dst, const void *workspace,
+                        float *diff_src);
+
+int ck_upsample_nearest_forward(int64_t n, int64_t c, int64_t h, int64_t w, int64_t factor,
+                                const float *src, float *dst);
+int ck_upsample_nearest_backward(int64_t n, int64_t c, int64_t h, int64_t w, int64_t factor,
+                                 const float *diff_dst, float *diff_src);
+
+// ---- machine ---------------------------------------------------------------------------------
+// Measured core clock in Hz (a chain of dependent adds, one per cycle), for peak-FLOP figures.
+double ck_measure_clock_hz(double seconds);
+// SIMD float32 lanes and FMA support of the running CPU (AVX-512: 16, AVX2: 8, else 4).
+int ck_simd_float_lanes(void);
+int ck_has_fma(void);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,33 @@
+/// One recorded operation: the tensors it read that need gradients, and the rule turning the
+/// gradient of its output into gradients of those inputs (a vector-Jacobian product written
+/// with other tensor operations, so every backend shares it).
+final class GradNode {
+    let name: String
+    var inputs: [Tensor]
+    var rule: ((Tensor) throws -> [Tensor?])?
+
+    init(name: String, inputs: [Tensor], rule: @escaping (Tensor) throws -> [Tensor?]) {
+        self.name = name
+        self.inputs = inputs
+        self.rule = rule
+    }
+
+    /// Drops saved tensors and the rule once backward has used them.
+    func free() {
+        inputs = []
+        rule = nil
+    }
+}
+
+extension Tensor {
+    /// Attaches a backward rule to `output` when autograd is on and an input needs gradients.
+    /// The rule returns one gradient (or nil) per input, in order.
+    @discardableResult
+    static func record(_ name: String, _ output: Tensor, inputs: [Tensor],
+                       rule: @escaping (Tensor) throws -> [Tensor?]) -> Tensor {
+        guard GradMode.isEnabled, inputs.contains(where: { $0.requiresGrad }) else { return output }
+        output._requiresGrad = true
+        output.gradNode = GradNode(name: name, inputs: inputs, rule: rule)
+        return output
+    }
+}

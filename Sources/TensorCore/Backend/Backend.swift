@@ -1,0 +1,120 @@
+/// A device's kernel table. The tensor operations (shape logic, broadcasting, autograd) live
+/// above it and are shared; a backend only computes. Output tensors are allocated by the caller
+/// on the backend's device; input views may be strided unless a method says "contiguous".
+public protocol Backend: AnyObject {
+    var device: Device { get }
+
+    // Memory
+    func allocate(byteCount: Int) throws -> UnsafeMutableRawPointer
+    func release(_ pointer: UnsafeMutableRawPointer, byteCount: Int)
+    func copyFromHost(_ source: UnsafeRawPointer, to storage: Storage, byteOffset: Int, byteCount: Int) throws
+    func copyToHost(_ storage: Storage, byteOffset: Int, byteCount: Int, into destination: UnsafeMutableRawPointer) throws
+    /// Peak bytes held by live tensors since start (for reports).
+    var peakAllocatedBytes: Int { get }
+
+    // Elementwise (inputs already broadcast to the output's shape)
+    func copy(_ source: Tensor, into destination: Tensor) throws
+    func fill(_ destination: Tensor, with value: Double) throws
+    func binary(_ op: BinaryOp, _ a: Tensor, _ b: Tensor, into out: Tensor) throws
+    /// Contiguous float32 (bool for `.logicalNot`).
+    func unary(_ op: UnaryOp, _ x: Tensor, into out: Tensor) throws
+    /// dx = dy * f'(x); x, y (the forward output), dy and dx contiguous float32.
+    func unaryGrad(_ op: UnaryOp, x: Tensor, y: Tensor, dy: Tensor, into dx: Tensor) throws
+    func select(_ condition: Tensor, _ a: Tensor, _ b: Tensor, into out: Tensor) throws
+
+    // Reductions over the middle axis of a contiguous [outer, n, inner] tensor
+    func reduce(_ op: ReduceOp, _ x: Tensor, outer: Int, n: Int, inner: Int,
+                values: Tensor?, indices: Tensor?) throws
+
+    // Indexing over contiguous [outer, n, inner] views; indices are contiguous int64
+    func gather(_ x: Tensor, outer: Int, n: Int, inner: Int, index: Tensor, k: Int, into out: Tensor) throws
+    func scatter(_ source: Tensor, outer: Int, k: Int, inner: Int, index: Tensor, into out: Tensor, n: Int,
+                 accumulate: Bool) throws
+    func indexSelect(_ x: Tensor, outer: Int, n: Int, inner: Int, index: Tensor, k: Int, into out: Tensor) throws
+    func indexAdd(_ source: Tensor, outer: Int, k: Int, inner: Int, index: Tensor, into out: Tensor, n: Int) throws
+    /// Flat positions of the true elements of a contiguous bool tensor.
+    func truePositions(_ mask: Tensor) throws -> Tensor
+
+    // Linear algebra: out[b] = op(a[b]) x op(b[b]) for contiguous row-major batches
+    func matmul(_ a: Tensor, _ b: Tensor, into out: Tensor, batch: Int, m: Int, n: Int, k: Int,
+                transposeA: Bool, transposeB: Bool, broadcastA: Bool, broadcastB: Bool) throws
+
+    // Neural-network kernels on contiguous NCHW float32
+    func conv2dForward(_ input: Tensor, _ weight: Tensor, _ bias: Tensor?, into out: Tensor, _ p: Conv2dParameters) throws
+    func conv2dBackwardData(_ gradOut: Tensor, _ weight: Tensor, into gradInput: Tensor, _ p: Conv2dParameters) throws
+    func conv2dBackwardWeights(_ input: Tensor, _ gradOut: Tensor, into gradWeight: Tensor, gradBias: Tensor?,
+                               _ p: Conv2dParameters) throws
+    func batchNormForward(_ x: Tensor, scale: Tensor, shift: Tensor, mean: Tensor, variance: Tensor,
+                          training: Bool, epsilon: Float, into out: Tensor) throws
+    func batchNormBackward(_ x: Tensor, gradOut: Tensor, mean: Tensor, variance: Tensor, scale: Tensor,
+                           epsilon: Float, gradInput: Tensor, gradScale: Tensor, gradShift: Tensor) throws
+    /// Opaque bytes the max-pool backward needs (uint8 tensor), or nil in inference.
+    func maxPool2dWorkspaceBytes(_ p: Pool2dParameters) throws -> Int
+    func maxPool2dForward(_ x: Tensor, into out: Tensor, workspace: Tensor?, _ p: Pool2dParameters) throws
+    func maxPool2dBackward(_ gradOut: Tensor, workspace: Tensor, into gradInput: Tensor, _ p: Pool2dParameters) throws
+    func upsampleNearestForward(_ x: Tensor, factor: Int, into out: Tensor) throws
+    func upsampleNearestBackward(_ gradOut: Tensor, factor: Int, into gradInput: Tensor) throws
+}
+
+public enum BinaryOp: Sendable {
+    case add, sub, mul, div, pow, maximum, minimum, atan2
+    case equal, notEqual, less, lessEqual, greater, greaterEqual
+    case logicalAnd, logicalOr, logicalXor
+
+    var isComparison: Bool {
+        switch self {
+        case .equal, .notEqual, .less, .lessEqual, .greater, .greaterEqual: return true
+        default: return false
+        }
+    }
+    var isLogical: Bool { self == .logicalAnd || self == .logicalOr || self == .logicalXor }
+}
+
+public enum UnaryOp: Sendable, Equatable {
+    case neg, exp, log, sqrt, abs, sigmoid, tanh, softplus, relu
+    case leakyRelu(Float)
+    case mish
+    case clamp(Float, Float)
+    case atan, floor, ceil, round, reciprocal, sign, square, sin, cos, logicalNot
+
+    var name: String {
+        switch self {
+        case .leakyRelu: return "leaky_relu"
+        case .clamp: return "clamp"
+        case .logicalNot: return "logical_not"
+        default: return String(describing: self)
+        }
+    }
+}
+
+public enum ReduceOp: Sendable { case sum, max, min, prod }
+
+/// Geometry of a 2-D convolution, PyTorch's conventions (symmetric padding, floor output size).
+public struct Conv2dParameters: Hashable, Sendable {
+    public var batch, inChannels, height, width: Int
+    public var outChannels, kernelHeight, kernelWidth: Int
+    public var strideH, strideW, padH, padW, dilationH, dilationW, groups: Int
+
+    public var outHeight: Int { (height + 2 * padH - dilationH * (kernelHeight - 1) - 1) / strideH + 1 }
+    public var outWidth: Int { (width + 2 * padW - dilationW * (kernelWidth - 1) - 1) / strideW + 1 }
+    /// Multiply-adds x 2 of the forward pass.
+    public var flops: Double {
+        2.0 * Double(batch * outChannels * outHeight * outWidth) * Double(inChannels / groups * kernelHeight * kernelWidth)
+    }
+
+    public init(batch: Int, inChannels: Int, height: Int, width: Int, outChannels: Int, kernelHeight: Int,
+                kernelWidth: Int, strideH: Int = 1, strideW: Int = 1, padH: Int = 0, padW: Int = 0,
+                dilationH: Int = 1, dilationW: Int = 1, groups: Int = 1) {
+        self.batch = batch; self.inChannels = inChannels; self.height = height; self.width = width
+        self.outChannels = outChannels; self.kernelHeight = kernelHeight; self.kernelWidth = kernelWidth
+        self.strideH = strideH; self.strideW = strideW; self.padH = padH; self.padW = padW
+        self.dilationH = dilationH; self.dilationW = dilationW; self.groups = groups
+    }
+}
+
+public struct Pool2dParameters: Hashable, Sendable {
+    public var batch, channels, height, width: Int
+    public var kernelH, kernelW, strideH, strideW, padH, padW: Int
+    public var outHeight: Int { (height + 2 * padH - kernelH) / strideH + 1 }
+    public var outWidth: Int { (width + 2 * padW - kernelW) / strideW + 1 }
+}

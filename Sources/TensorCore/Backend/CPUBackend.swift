@@ -1,0 +1,283 @@
+import CKernels
+import Foundation
+
+/// The CPU backend: oneDNN for convolution, batch norm, pooling, resampling and GEMM; C loops
+/// (threaded on the same OpenMP pool) for the rest.
+final class CPUBackend: Backend {
+    let device = Device.cpu
+    private let allocator = CachingHostAllocator()
+
+    var peakAllocatedBytes: Int { allocator.peakBytes }
+
+    func allocate(byteCount: Int) throws -> UnsafeMutableRawPointer { try allocator.allocate(byteCount) }
+    func release(_ pointer: UnsafeMutableRawPointer, byteCount: Int) { allocator.release(pointer, bytes: byteCount) }
+
+    func copyFromHost(_ source: UnsafeRawPointer, to storage: Storage, byteOffset: Int, byteCount: Int) throws {
+        (storage.pointer + byteOffset).copyMemory(from: source, byteCount: byteCount)
+    }
+
+    func copyToHost(_ storage: Storage, byteOffset: Int, byteCount: Int, into destination: UnsafeMutableRawPointer) throws {
+        destination.copyMemory(from: storage.pointer + byteOffset, byteCount: byteCount)
+    }
+
+    // MARK: Elementwise
+
+    func copy(_ source: Tensor, into destination: Tensor) throws {
+        var ls = try layout(source), ld = try layout(destination)
+        try checkKernel(ck_copy(source.rawPointer, source.dtype.kernelType, &ls,
+                                destination.rawPointer, destination.dtype.kernelType, &ld), "copy")
+    }
+
+    func fill(_ destination: Tensor, with value: Double) throws {
+        if destination.isContiguous {
+            try checkKernel(ck_fill(destination.rawPointer, destination.dtype.kernelType, Int64(destination.count), value), "fill")
+        } else {
+            let scalar = try Tensor.full([], value, dtype: destination.dtype)
+            try copy(scalar.broadcastView(to: destination.shape), into: destination)
+        }
+    }
+
+    func binary(_ op: BinaryOp, _ a: Tensor, _ b: Tensor, into out: Tensor) throws {
+        var la = try layout(a), lb = try layout(b), lo = try layout(out)
+        try checkKernel(ck_binary(op.kernelOp, a.dtype.kernelType, a.rawPointer, &la, b.rawPointer, &lb,
+                                  out.rawPointer, &lo), "\(op)")
+    }
+
+    func unary(_ op: UnaryOp, _ x: Tensor, into out: Tensor) throws {
+        let (kind, p1, p2) = op.kernelOp
+        try checkKernel(ck_unary(kind, x.rawPointer, out.rawPointer, Int64(x.count), p1, p2), op.name)
+    }
+
+    func unaryGrad(_ op: UnaryOp, x: Tensor, y: Tensor, dy: Tensor, into dx: Tensor) throws {
+        let (kind, p1, p2) = op.kernelOp
+        try checkKernel(ck_unary_grad(kind, x.floats, y.floats, dy.floats, dx.mutableFloats, Int64(x.count), p1, p2),
+                        "\(op.name) backward")
+    }
+
+    func select(_ condition: Tensor, _ a: Tensor, _ b: Tensor, into out: Tensor) throws {
+        var lc = try layout(condition), la = try layout(a), lb = try layout(b), lo = try layout(out)
+        try checkKernel(ck_where(condition.rawPointer, &lc, a.dtype.kernelType, a.rawPointer, &la, b.rawPointer, &lb,
+                                 out.rawPointer, &lo), "where")
+    }
+
+    // MARK: Reductions and indexing
+
+    func reduce(_ op: ReduceOp, _ x: Tensor, outer: Int, n: Int, inner: Int, values: Tensor?, indices: Tensor?) throws {
+        let kind: ck_reduce_op
+        switch op {
+        case .sum: kind = CK_SUM
+        case .max: kind = CK_MAX
+        case .min: kind = CK_MIN
+        case .prod: kind = CK_PROD
+        }
+        try checkKernel(ck_reduce(kind, x.dtype.kernelType, x.rawPointer, Int64(outer), Int64(n), Int64(inner),
+                                  values?.rawPointer, indices?.rawPointer.assumingMemoryBound(to: Int64.self)), "\(op)")
+    }
+
+    func gather(_ x: Tensor, outer: Int, n: Int, inner: Int, index: Tensor, k: Int, into out: Tensor) throws {
+        try checkKernel(ck_gather(x.dtype.kernelType, x.rawPointer, Int64(outer), Int64(n), Int64(inner),
+                                  index.int64s, Int64(k), out.rawPointer), "gather")
+    }
+
+    func scatter(_ source: Tensor, outer: Int, k: Int, inner: Int, index: Tensor, into out: Tensor, n: Int,
+                 accumulate: Bool) throws {
+        let f = accumulate ? ck_scatter_add : ck_scatter
+        try checkKernel(f(source.dtype.kernelType, source.rawPointer, Int64(outer), Int64(k), Int64(inner),
+                          index.int64s, out.rawPointer, Int64(n)), accumulate ? "scatter_add" : "scatter")
+    }
+
+    func indexSelect(_ x: Tensor, outer: Int, n: Int, inner: Int, index: Tensor, k: Int, into out: Tensor) throws {
+        try checkKernel(ck_index_select(x.dtype.kernelType, x.rawPointer, Int64(outer), Int64(n), Int64(inner),
+                                        index.int64s, Int64(k), out.rawPointer), "index_select")
+    }
+
+    func indexAdd(_ source: Tensor, outer: Int, k: Int, inner: Int, index: Tensor, into out: Tensor, n: Int) throws {
+        try checkKernel(ck_index_add(source.dtype.kernelType, source.rawPointer, Int64(outer), Int64(k), Int64(inner),
+                                     index.int64s, out.rawPointer, Int64(n)), "index_add")
+    }
+
+    func truePositions(_ mask: Tensor) throws -> Tensor {
+        let bytes = mask.rawPointer.assumingMemoryBound(to: UInt8.self)
+        let found = Int(ck_count_true(bytes, Int64(mask.count)))
+        let out = try Tensor.empty([found], dtype: .int64)
+        ck_true_positions(bytes, Int64(mask.count), out.rawPointer.assumingMemoryBound(to: Int64.self))
+        return out
+    }
+
+    // MARK: Linear algebra
+
+    func matmul(_ a: Tensor, _ b: Tensor, into out: Tensor, batch: Int, m: Int, n: Int, k: Int,
+                transposeA: Bool, transposeB: Bool, broadcastA: Bool, broadcastB: Bool) throws {
+        let lda = transposeA ? m : k, ldb = transposeB ? k : n
+        for i in 0..<batch {
+            let pa = a.floats + (broadcastA ? 0 : i * m * k)
+            let pb = b.floats + (broadcastB ? 0 : i * k * n)
+            try checkKernel(ck_sgemm(transposeA ? 1 : 0, transposeB ? 1 : 0, Int64(m), Int64(n), Int64(k), 1,
+                                     pa, Int64(lda), pb, Int64(ldb), 0, out.mutableFloats + i * m * n, Int64(n)), "matmul")
+        }
+    }
+
+    // MARK: Neural-network kernels
+
+    func conv2dForward(_ input: Tensor, _ weight: Tensor, _ bias: Tensor?, into out: Tensor, _ p: Conv2dParameters) throws {
+        var params = p.kernelParams
+        try checkKernel(ck_conv_forward(&params, input.floats, weight.floats, bias?.floats, out.mutableFloats), "conv2d")
+    }
+
+    func conv2dBackwardData(_ gradOut: Tensor, _ weight: Tensor, into gradInput: Tensor, _ p: Conv2dParameters) throws {
+        var params = p.kernelParams
+        try checkKernel(ck_conv_backward_data(&params, gradOut.floats, weight.floats, gradInput.mutableFloats),
+                        "conv2d backward (data)")
+    }
+
+    func conv2dBackwardWeights(_ input: Tensor, _ gradOut: Tensor, into gradWeight: Tensor, gradBias: Tensor?,
+                               _ p: Conv2dParameters) throws {
+        var params = p.kernelParams
+        try checkKernel(ck_conv_backward_weights(&params, input.floats, gradOut.floats, gradWeight.mutableFloats,
+                                                 gradBias?.mutableFloats), "conv2d backward (weights)")
+    }
+
+    func batchNormForward(_ x: Tensor, scale: Tensor, shift: Tensor, mean: Tensor, variance: Tensor,
+                          training: Bool, epsilon: Float, into out: Tensor) throws {
+        let (n, c, h, w) = try nchw(x, "batch_norm")
+        try checkKernel(ck_batchnorm_forward(training ? 1 : 0, n, c, h, w, epsilon, x.floats, scale.floats, shift.floats,
+                                             out.mutableFloats, mean.mutableFloats, variance.mutableFloats), "batch_norm")
+    }
+
+    func batchNormBackward(_ x: Tensor, gradOut: Tensor, mean: Tensor, variance: Tensor, scale: Tensor,
+                           epsilon: Float, gradInput: Tensor, gradScale: Tensor, gradShift: Tensor) throws {
+        let (n, c, h, w) = try nchw(x, "batch_norm backward")
+        try checkKernel(ck_batchnorm_backward(n, c, h, w, epsilon, x.floats, gradOut.floats, mean.floats, variance.floats,
+                                              scale.floats, gradInput.mutableFloats, gradScale.mutableFloats,
+                                              gradShift.mutableFloats), "batch_norm backward")
+    }
+
+    func maxPool2dWorkspaceBytes(_ p: Pool2dParameters) throws -> Int {
+        var params = p.kernelParams
+        let size = ck_maxpool_workspace_size(&params)
+        if size < 0 { throw TensorError("max_pool2d: \(String(cString: ck_last_error()))") }
+        return Int(size)
+    }
+
+    func maxPool2dForward(_ x: Tensor, into out: Tensor, workspace: Tensor?, _ p: Pool2dParameters) throws {
+        var params = p.kernelParams
+        try checkKernel(ck_maxpool_forward(&params, x.floats, out.mutableFloats, workspace?.rawPointer), "max_pool2d")
+    }
+
+    func maxPool2dBackward(_ gradOut: Tensor, workspace: Tensor, into gradInput: Tensor, _ p: Pool2dParameters) throws {
+        var params = p.kernelParams
+        try checkKernel(ck_maxpool_backward(&params, gradOut.floats, workspace.rawPointer, gradInput.mutableFloats),
+                        "max_pool2d backward")
+    }
+
+    func upsampleNearestForward(_ x: Tensor, factor: Int, into out: Tensor) throws {
+        let (n, c, h, w) = try nchw(x, "upsample")
+        try checkKernel(ck_upsample_nearest_forward(n, c, h, w, Int64(factor), x.floats, out.mutableFloats), "upsample")
+    }
+
+    func upsampleNearestBackward(_ gradOut: Tensor, factor: Int, into gradInput: Tensor) throws {
+        let (n, c, h, w) = try nchw(gradInput, "upsample backward")
+        try checkKernel(ck_upsample_nearest_backward(n, c, h, w, Int64(factor), gradOut.floats, gradInput.mutableFloats),
+                        "upsample backward")
+    }
+
+    // MARK: Helpers
+
+    private func layout(_ t: Tensor) throws -> ck_layout {
+        guard t.rank <= Int(CK_MAX_DIMS) else {
+            throw TensorError("tensors of rank \(t.rank) are not supported (at most \(CK_MAX_DIMS) dimensions)")
+        }
+        var l = ck_layout()
+        l.ndim = Int32(t.rank)
+        withUnsafeMutableBytes(of: &l.shape) { buf in
+            let p = buf.baseAddress!.assumingMemoryBound(to: Int64.self)
+            for (i, d) in t.shape.enumerated() { p[i] = Int64(d) }
+        }
+        withUnsafeMutableBytes(of: &l.strides) { buf in
+            let p = buf.baseAddress!.assumingMemoryBound(to: Int64.self)
+            for (i, s) in t.strides.enumerated() { p[i] = Int64(s) }
+        }
+        return l
+    }
+
+    private func nchw(_ t: Tensor, _ op: String) throws -> (Int64, Int64, Int64, Int64) {
+        guard t.rank == 4 else { throw TensorError("\(op): expected an NCHW tensor, found shape \(describe(t.shape))") }
+        return (Int64(t.shape[0]), Int64(t.shape[1]), Int64(t.shape[2]), Int64(t.shape[3]))
+    }
+}
+
+extension Tensor {
+    var floats: UnsafePointer<Float> { UnsafePointer(rawPointer.assumingMemoryBound(to: Float.self)) }
+    var mutableFloats: UnsafeMutablePointer<Float> { rawPointer.assumingMemoryBound(to: Float.self) }
+    var int64s: UnsafePointer<Int64> { UnsafePointer(rawPointer.assumingMemoryBound(to: Int64.self)) }
+}
+
+extension BinaryOp {
+    var kernelOp: ck_binary_op {
+        switch self {
+        case .add: return CK_ADD
+        case .sub: return CK_SUB
+        case .mul: return CK_MUL
+        case .div: return CK_DIV
+        case .pow: return CK_POW
+        case .maximum: return CK_MAXIMUM
+        case .minimum: return CK_MINIMUM
+        case .atan2: return CK_ATAN2
+        case .equal: return CK_EQ
+        case .notEqual: return CK_NE
+        case .less: return CK_LT
+        case .lessEqual: return CK_LE
+        case .greater: return CK_GT
+        case .greaterEqual: return CK_GE
+        case .logicalAnd: return CK_AND
+        case .logicalOr: return CK_OR
+        case .logicalXor: return CK_XOR
+        }
+    }
+}
+
+extension UnaryOp {
+    var kernelOp: (ck_unary_op, Float, Float) {
+        switch self {
+        case .neg: return (CK_NEG, 0, 0)
+        case .exp: return (CK_EXP, 0, 0)
+        case .log: return (CK_LOG, 0, 0)
+        case .sqrt: return (CK_SQRT, 0, 0)
+        case .abs: return (CK_ABS, 0, 0)
+        case .sigmoid: return (CK_SIGMOID, 0, 0)
+        case .tanh: return (CK_TANH, 0, 0)
+        case .softplus: return (CK_SOFTPLUS, 0, 0)
+        case .relu: return (CK_RELU, 0, 0)
+        case .leakyRelu(let slope): return (CK_LEAKY_RELU, slope, 0)
+        case .mish: return (CK_MISH, 0, 0)
+        case .clamp(let low, let high): return (CK_CLAMP, low, high)
+        case .atan: return (CK_ATAN, 0, 0)
+        case .floor: return (CK_FLOOR, 0, 0)
+        case .ceil: return (CK_CEIL, 0, 0)
+        case .round: return (CK_ROUND, 0, 0)
+        case .reciprocal: return (CK_RECIPROCAL, 0, 0)
+        case .sign: return (CK_SIGN, 0, 0)
+        case .square: return (CK_SQUARE, 0, 0)
+        case .sin: return (CK_SIN, 0, 0)
+        case .cos: return (CK_COS, 0, 0)
+        case .logicalNot: return (CK_NOT, 0, 0)
+        }
+    }
+}
+
+extension Conv2dParameters {
+    var kernelParams: ck_conv_params {
+        ck_conv_params(n: Int64(batch), c: Int64(inChannels), h: Int64(height), w: Int64(width), k: Int64(outChannels),
+                       kh: Int64(kernelHeight), kw: Int64(kernelWidth), stride_h: Int64(strideH), stride_w: Int64(strideW),
+                       pad_h: Int64(padH), pad_w: Int64(padW), dilation_h: Int64(dilationH), dilation_w: Int64(dilationW),
+                       groups: Int64(groups), oh: Int64(outHeight), ow: Int64(outWidth))
+    }
+}
+
+extension Pool2dParameters {
+    var kernelParams: ck_pool_params {
+        ck_pool_params(n: Int64(batch), c: Int64(channels), h: Int64(height), w: Int64(width), kh: Int64(kernelH),
+                       kw: Int64(kernelW), stride_h: Int64(strideH), stride_w: Int64(strideW), pad_h: Int64(padH),
+                       pad_w: Int64(padW), oh: Int64(outHeight), ow: Int64(outWidth))
+    }
+}

@@ -1,0 +1,30 @@
+import CKernels
+
+/// Element types a tensor can hold. Arithmetic runs in float32 and the integer types; float16 is
+/// a storage format (convert with `to(.float32)`), bool holds masks.
+public enum DType: String, CaseIterable, CustomStringConvertible, Sendable {
+    case float32, float16, int32, int64, uint8, bool
+
+    public var byteSize: Int {
+        switch self {
+        case .float32, .int32: return 4
+        case .float16: return 2
+        case .int64: return 8
+        case .uint8, .bool: return 1
+        }
+    }
+
+    public var isFloatingPoint: Bool { self == .float32 || self == .float16 }
+    public var description: String { rawValue }
+
+    var kernelType: ck_dtype {
+        switch self {
+        case .float32: return CK_F32
+        case .float16: return CK_F16
+        case .int32: return CK_I32
+        case .int64: return CK_I64
+        case .uint8: return CK_U8
+        case .bool: return CK_BOOL
+        }
+    }
+}

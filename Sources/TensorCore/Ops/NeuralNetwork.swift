@@ -1,0 +1,166 @@
+/// Convolution, batch normalization, max pooling and nearest upsampling on NCHW float32, with
+/// their backward passes from the backend's kernels.
+extension Tensor {
+    /// 2-D convolution with PyTorch's conventions. weight: [out, in / groups, kh, kw].
+    public func conv2d(weight: Tensor, bias: Tensor? = nil, stride: (Int, Int) = (1, 1), padding: (Int, Int) = (0, 0),
+                       dilation: (Int, Int) = (1, 1), groups: Int = 1) throws -> Tensor {
+        let x = self
+        try Tensor.sameDevice("conv2d", [x, weight] + (bias.map { [$0] } ?? []))
+        try x.requireFloat32("conv2d"); try weight.requireFloat32("conv2d")
+        try x.requireRank(4, "conv2d", "input")
+        try weight.requireRank(4, "conv2d", "weight")
+        guard groups >= 1, x.shape[1] == weight.shape[1] * groups else {
+            throw TensorError("conv2d: input \(describe(x.shape)) has \(x.shape[1]) channels but weight "
+                              + "\(describe(weight.shape)) with \(groups) group(s) expects \(weight.shape[1] * groups)")
+        }
+        guard weight.shape[0] % groups == 0 else {
+            throw TensorError("conv2d: \(weight.shape[0]) output channels are not divisible by \(groups) groups")
+        }
+        if let bias {
+            try bias.requireFloat32("conv2d")
+            guard bias.shape == [weight.shape[0]] else {
+                throw TensorError("conv2d: bias of shape \(describe(bias.shape)) should be [\(weight.shape[0])]")
+            }
+        }
+        guard stride.0 > 0, stride.1 > 0, dilation.0 > 0, dilation.1 > 0, padding.0 >= 0, padding.1 >= 0 else {
+            throw TensorError("conv2d: stride and dilation must be positive and padding non-negative")
+        }
+        let p = Conv2dParameters(batch: x.shape[0], inChannels: x.shape[1], height: x.shape[2], width: x.shape[3],
+                                 outChannels: weight.shape[0], kernelHeight: weight.shape[2], kernelWidth: weight.shape[3],
+                                 strideH: stride.0, strideW: stride.1, padH: padding.0, padW: padding.1,
+                                 dilationH: dilation.0, dilationW: dilation.1, groups: groups)
+        guard p.outHeight > 0, p.outWidth > 0 else {
+            throw TensorError("conv2d: input \(describe(x.shape)) is too small for kernel \(describe(weight.shape)) "
+                              + "with padding \(padding) and dilation \(dilation)")
+        }
+        let input = try x.contiguous(), w = try weight.contiguous()
+        let out = try Tensor.empty([p.batch, p.outChannels, p.outHeight, p.outWidth], device: x.device)
+        try x.backend.conv2dForward(input, w, bias?.contiguous(), into: out, p)
+        var inputs = [x, weight]
+        if let bias { inputs.append(bias) }
+        return Tensor.record("conv2d", out, inputs: inputs) { g in
+            let gradOut = try g.contiguous()
+            var gradInput: Tensor?
+            if x.requiresGrad {
+                gradInput = try input.emptyLike()
+                try g.backend.conv2dBackwardData(gradOut, w, into: gradInput!, p)
+            }
+            var gradWeight: Tensor?, gradBias: Tensor?
+            if weight.requiresGrad || (bias?.requiresGrad ?? false) {
+                gradWeight = try w.emptyLike()
+                gradBias = bias == nil ? nil : try bias!.emptyLike()
+                try g.backend.conv2dBackwardWeights(input, gradOut, into: gradWeight!, gradBias: gradBias, p)
+            }
+            return [gradInput, gradWeight, gradBias]
+        }
+    }
+
+    /// Batch normalization over N, H, W per channel. In training the batch statistics normalise
+    /// and the running statistics are updated in place (momentum weights the new batch, the
+    /// running variance takes the unbiased estimate, as in PyTorch).
+    public func batchNorm2d(weight: Tensor, bias: Tensor, runningMean: Tensor, runningVar: Tensor,
+                            training: Bool, momentum: Float = 0.1, epsilon: Float = 1e-5) throws -> Tensor {
+        let x = self
+        try Tensor.sameDevice("batch_norm", [x, weight, bias, runningMean, runningVar])
+        try x.requireFloat32("batch_norm")
+        try x.requireRank(4, "batch_norm", "input")
+        let c = x.shape[1]
+        for (name, t) in [("weight", weight), ("bias", bias), ("running_mean", runningMean), ("running_var", runningVar)] {
+            guard t.shape == [c] else {
+                throw TensorError("batch_norm: \(name) of shape \(describe(t.shape)) should be [\(c)] for input \(describe(x.shape))")
+            }
+            try t.requireFloat32("batch_norm")
+        }
+        let perChannel = x.shape[0] * x.shape[2] * x.shape[3]
+        if training && perChannel < 2 {
+            throw TensorError("batch_norm: training needs more than one value per channel, input is \(describe(x.shape)) "
+                              + "(use a batch size of at least 2)")
+        }
+        let input = try x.contiguous()
+        let scale = try weight.contiguous(), shift = try bias.contiguous()
+        let out = try input.emptyLike()
+        let mean: Tensor, variance: Tensor
+        if training {
+            mean = try Tensor.empty([c], device: x.device)
+            variance = try Tensor.empty([c], device: x.device)
+            try x.backend.batchNormForward(input, scale: scale, shift: shift, mean: mean, variance: variance,
+                                           training: true, epsilon: epsilon, into: out)
+            try withNoGrad {
+                let unbiased = try variance * (Float(perChannel) / Float(perChannel - 1))
+                try runningMean.copy_(from: runningMean * (1 - momentum) + mean * momentum)
+                try runningVar.copy_(from: runningVar * (1 - momentum) + unbiased * momentum)
+            }
+        } else {
+            mean = try runningMean.contiguous().clone()
+            variance = try runningVar.contiguous().clone()
+            try x.backend.batchNormForward(input, scale: scale, shift: shift, mean: mean, variance: variance,
+                                           training: false, epsilon: epsilon, into: out)
+        }
+        return Tensor.record("batch_norm", out, inputs: [x, weight, bias]) { g in
+            let gradOut = try g.contiguous()
+            if training {
+                let gradInput = try input.emptyLike()
+                let gradScale = try scale.emptyLike(), gradShift = try shift.emptyLike()
+                try g.backend.batchNormBackward(input, gradOut: gradOut, mean: mean, variance: variance, scale: scale,
+                                                epsilon: epsilon, gradInput: gradInput, gradScale: gradScale,
+                                                gradShift: gradShift)
+                return [gradInput, gradScale, gradShift]
+            }
+            // Fixed statistics: an affine map per channel.
+            let invStd = try (variance + epsilon).sqrt().reciprocal()
+            let perC: ([Int]) = [1, c, 1, 1]
+            let xHat = try (input - mean.reshape(perC)) * invStd.reshape(perC)
+            return [try gradOut * (scale * invStd).reshape(perC),
+                    try (gradOut * xHat).sum(axes: [0, 2, 3]),
+                    try gradOut.sum(axes: [0, 2, 3])]
+        }
+    }
+
+    /// Max pooling with -inf padding (PyTorch's), floor output size.
+    public func maxPool2d(kernel: (Int, Int), stride: (Int, Int)? = nil, padding: (Int, Int) = (0, 0)) throws -> Tensor {
+        let x = self
+        try x.requireFloat32("max_pool2d")
+        try x.requireRank(4, "max_pool2d", "input")
+        let s = stride ?? kernel
+        guard kernel.0 > 0, kernel.1 > 0, s.0 > 0, s.1 > 0 else {
+            throw TensorError("max_pool2d: kernel and stride must be positive")
+        }
+        guard padding.0 * 2 <= kernel.0, padding.1 * 2 <= kernel.1, padding.0 >= 0, padding.1 >= 0 else {
+            throw TensorError("max_pool2d: padding \(padding) must be at most half of kernel \(kernel)")
+        }
+        let p = Pool2dParameters(batch: x.shape[0], channels: x.shape[1], height: x.shape[2], width: x.shape[3],
+                                 kernelH: kernel.0, kernelW: kernel.1, strideH: s.0, strideW: s.1,
+                                 padH: padding.0, padW: padding.1)
+        guard p.outHeight > 0, p.outWidth > 0 else {
+            throw TensorError("max_pool2d: input \(describe(x.shape)) is too small for kernel \(kernel)")
+        }
+        let input = try x.contiguous()
+        let out = try Tensor.empty([p.batch, p.channels, p.outHeight, p.outWidth], device: x.device)
+        let needsGrad = GradMode.isEnabled && x.requiresGrad
+        let workspace = needsGrad
+            ? try Tensor.empty([x.backend.maxPool2dWorkspaceBytes(p)], dtype: .uint8, device: x.device) : nil
+        try x.backend.maxPool2dForward(input, into: out, workspace: workspace, p)
+        guard let workspace else { return out }
+        return Tensor.record("max_pool2d", out, inputs: [x]) { g in
+            let gradInput = try input.emptyLike()
+            try g.backend.maxPool2dBackward(g.contiguous(), workspace: workspace, into: gradInput, p)
+            return [gradInput]
+        }
+    }
+
+    /// Nearest-neighbour upsampling by an integer factor (nn.Upsample(scale_factor=f, mode="nearest")).
+    public func upsampleNearest(factor: Int) throws -> Tensor {
+        let x = self
+        try x.requireFloat32("upsample")
+        try x.requireRank(4, "upsample", "input")
+        guard factor >= 1 else { throw TensorError("upsample: factor must be at least 1, found \(factor)") }
+        let input = try x.contiguous()
+        let out = try Tensor.empty([x.shape[0], x.shape[1], x.shape[2] * factor, x.shape[3] * factor], device: x.device)
+        try x.backend.upsampleNearestForward(input, factor: factor, into: out)
+        return Tensor.record("upsample", out, inputs: [x]) { g in
+            let gradInput = try input.emptyLike()
+            try g.backend.upsampleNearestBackward(g.contiguous(), factor: factor, into: gradInput)
+            return [gradInput]
+        }
+    }
+}
