@@ -11,6 +11,9 @@ let package = Package(
     products: [
         .library(name: "TensorCore", targets: ["TensorCore"]),
     ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
     targets: [
         // CPU kernels: oneDNN glue (conv, batch norm, pooling, resampling, sgemm) and plain C loops
         // for the rest, threaded on oneDNN's own OpenMP pool.
@@ -20,7 +23,10 @@ let package = Package(
             linkerSettings: [.linkedLibrary("dnnl"), .linkedLibrary("gomp"), .linkedLibrary("m")]
         ),
         .target(name: "TensorCore", dependencies: ["CKernels"]),
-        .executableTarget(name: "conv_benchmark", dependencies: ["TensorCore", "CKernels"]),
+        .executableTarget(
+            name: "tensorcore_benchmark",
+            dependencies: ["TensorCore", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+        ),
         .testTarget(name: "TensorCoreTests", dependencies: ["TensorCore"]),
     ]
 )

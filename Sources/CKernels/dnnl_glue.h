@@ -5,7 +5,7 @@
 #include "internal.h"
 #include <oneapi/dnnl/dnnl.h>
 
-#define CK_DNNL_MAX_ARGS 8
+#define CK_DNNL_MAX_ARGS 10
 
 // A cached primitive with the memory descriptors of its operands. For each operand slot the
 // entry knows the plain (NCHW / OIHW) layout the caller uses and the layout the primitive

@@ -64,7 +64,7 @@ int ck_batchnorm_forward(int training, int64_t n, int64_t c, int64_t h, int64_t 
 
 int ck_batchnorm_backward(int64_t n, int64_t c, int64_t h, int64_t w, float eps, const float *src,
                           const float *diff_dst, const float *mean, const float *var, const float *scale,
-                          float *diff_src, float *diff_scale, float *diff_shift) {
+                          const float *shift, float *diff_src, float *diff_scale, float *diff_shift) {
     int64_t dims[4] = {n, c, h, w};
     op_key key = make_key(BN_BWD, dims, 4, eps);
     int rc = 1;
@@ -87,6 +87,7 @@ int ck_batchnorm_backward(int64_t n, int64_t c, int64_t h, int64_t w, float eps,
                 bad |= ck_entry_add_slot(e, DNNL_ARG_MEAN, &channel, 0, 0);
                 bad |= ck_entry_add_slot(e, DNNL_ARG_VARIANCE, &channel, 0, 0);
                 bad |= ck_entry_add_slot(e, DNNL_ARG_SCALE, &channel, 0, 0);
+                bad |= ck_entry_add_slot(e, DNNL_ARG_SHIFT, &channel, 0, 0);  // required though unused
                 bad |= ck_entry_add_slot(e, DNNL_ARG_DIFF_SRC, &data, 0, 1);
                 bad |= ck_entry_add_slot(e, DNNL_ARG_DIFF_SCALE, &channel, 0, 1);
                 bad |= ck_entry_add_slot(e, DNNL_ARG_DIFF_SHIFT, &channel, 0, 1);
@@ -95,7 +96,7 @@ int ck_batchnorm_backward(int64_t n, int64_t c, int64_t h, int64_t w, float eps,
         }
     }
     if (e) {
-        void *bufs[8] = {(void *)src, (void *)diff_dst, (void *)mean, (void *)var, (void *)scale,
+        void *bufs[9] = {(void *)src, (void *)diff_dst, (void *)mean, (void *)var, (void *)scale, (void *)shift,
                          diff_src, diff_scale, diff_shift};
         rc = ck_entry_execute(e, bufs, "batch norm backward");
     }

@@ -135,7 +135,7 @@ int ck_batchnorm_forward(int training, int64_t n, int64_t c, int64_t h, int64_t 
                          float *mean, float *var);
 int ck_batchnorm_backward(int64_t n, int64_t c, int64_t h, int64_t w, float eps,
                           const float *src, const float *diff_dst, const float *mean,
-                          const float *var, const float *scale, float *diff_src,
+                          const float *var, const float *scale, const float *shift, float *diff_src,
                           float *diff_scale, float *diff_shift);
 
 typedef struct {

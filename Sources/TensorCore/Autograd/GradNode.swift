@@ -25,6 +25,7 @@ extension Tensor {
     @discardableResult
     static func record(_ name: String, _ output: Tensor, inputs: [Tensor],
                        rule: @escaping (Tensor) throws -> [Tensor?]) -> Tensor {
+        assert(!inputs.contains { $0 === output }, "\(name) recorded its own input as output")
         guard GradMode.isEnabled, inputs.contains(where: { $0.requiresGrad }) else { return output }
         output._requiresGrad = true
         output.gradNode = GradNode(name: name, inputs: inputs, rule: rule)

@@ -46,7 +46,7 @@ public protocol Backend: AnyObject {
                                _ p: Conv2dParameters) throws
     func batchNormForward(_ x: Tensor, scale: Tensor, shift: Tensor, mean: Tensor, variance: Tensor,
                           training: Bool, epsilon: Float, into out: Tensor) throws
-    func batchNormBackward(_ x: Tensor, gradOut: Tensor, mean: Tensor, variance: Tensor, scale: Tensor,
+    func batchNormBackward(_ x: Tensor, gradOut: Tensor, mean: Tensor, variance: Tensor, scale: Tensor, shift: Tensor,
                            epsilon: Float, gradInput: Tensor, gradScale: Tensor, gradShift: Tensor) throws
     /// Opaque bytes the max-pool backward needs (uint8 tensor), or nil in inference.
     func maxPool2dWorkspaceBytes(_ p: Pool2dParameters) throws -> Int

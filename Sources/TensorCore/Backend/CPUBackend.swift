@@ -144,11 +144,11 @@ final class CPUBackend: Backend {
                                              out.mutableFloats, mean.mutableFloats, variance.mutableFloats), "batch_norm")
     }
 
-    func batchNormBackward(_ x: Tensor, gradOut: Tensor, mean: Tensor, variance: Tensor, scale: Tensor,
+    func batchNormBackward(_ x: Tensor, gradOut: Tensor, mean: Tensor, variance: Tensor, scale: Tensor, shift: Tensor,
                            epsilon: Float, gradInput: Tensor, gradScale: Tensor, gradShift: Tensor) throws {
         let (n, c, h, w) = try nchw(x, "batch_norm backward")
         try checkKernel(ck_batchnorm_backward(n, c, h, w, epsilon, x.floats, gradOut.floats, mean.floats, variance.floats,
-                                              scale.floats, gradInput.mutableFloats, gradScale.mutableFloats,
+                                              scale.floats, shift.floats, gradInput.mutableFloats, gradScale.mutableFloats,
                                               gradShift.mutableFloats), "batch_norm backward")
     }
 

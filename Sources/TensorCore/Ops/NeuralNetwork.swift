@@ -102,7 +102,7 @@ extension Tensor {
                 let gradInput = try input.emptyLike()
                 let gradScale = try scale.emptyLike(), gradShift = try shift.emptyLike()
                 try g.backend.batchNormBackward(input, gradOut: gradOut, mean: mean, variance: variance, scale: scale,
-                                                epsilon: epsilon, gradInput: gradInput, gradScale: gradScale,
+                                                shift: shift, epsilon: epsilon, gradInput: gradInput, gradScale: gradScale,
                                                 gradShift: gradShift)
                 return [gradInput, gradScale, gradShift]
             }

@@ -33,6 +33,7 @@ extension Tensor {
     }
 
     public func expand(_ target: [Int]) throws -> Tensor {
+        if target == shape { return self }
         let original = shape
         let out = try broadcastView(to: target)
         return Tensor.record("expand", out, inputs: [self]) { g in [try g.sumTo(original)] }
