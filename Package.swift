@@ -10,6 +10,7 @@ let package = Package(
     platforms: [.macOS(.v13)],
     products: [
         .library(name: "TensorCore", targets: ["TensorCore"]),
+        .library(name: "Vision", targets: ["Vision"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -23,10 +24,18 @@ let package = Package(
             linkerSettings: [.linkedLibrary("dnnl"), .linkedLibrary("gomp"), .linkedLibrary("m")]
         ),
         .target(name: "TensorCore", dependencies: ["CKernels"]),
+        // Image codecs (libjpeg-turbo, libpng) and pixel loops.
+        .target(
+            name: "CVision",
+            cSettings: cKernelFlags + [.unsafeFlags(["-I/usr/include/libpng16"])],
+            linkerSettings: [.linkedLibrary("jpeg"), .linkedLibrary("png16"), .linkedLibrary("m")]
+        ),
+        .target(name: "Vision", dependencies: ["CVision"]),
         .executableTarget(
             name: "tensorcore_benchmark",
             dependencies: ["TensorCore", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         .testTarget(name: "TensorCoreTests", dependencies: ["TensorCore"]),
+        .testTarget(name: "VisionTests", dependencies: ["Vision"], exclude: ["Fixtures"]),
     ]
 )
