@@ -5,6 +5,8 @@ import PackageDescription
 // would make them crawl without testing anything different.
 let cKernelFlags: [CSetting] = [.unsafeFlags(["-O3", "-fno-math-errno"])]
 
+let argumentParser: Target.Dependency = .product(name: "ArgumentParser", package: "swift-argument-parser")
+
 let package = Package(
     name: "YOLOSwift",
     platforms: [.macOS(.v13)],
@@ -31,11 +33,17 @@ let package = Package(
             linkerSettings: [.linkedLibrary("jpeg"), .linkedLibrary("png16"), .linkedLibrary("m")]
         ),
         .target(name: "Vision", dependencies: ["CVision"]),
+        .target(name: "YOLO", dependencies: ["TensorCore", "Vision"]),
         .executableTarget(
             name: "tensorcore_benchmark",
-            dependencies: ["TensorCore", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: ["TensorCore", argumentParser]
         ),
+        .executableTarget(name: "voc_annotation", dependencies: ["YOLO", argumentParser]),
+        .executableTarget(name: "kmeans_for_anchors", dependencies: ["YOLO", "Vision", "TensorCore", argumentParser]),
+        .executableTarget(name: "make_demo_dataset", dependencies: ["YOLO", argumentParser]),
+        .executableTarget(name: "data_benchmark", dependencies: ["YOLO", "Vision", "TensorCore", argumentParser]),
         .testTarget(name: "TensorCoreTests", dependencies: ["TensorCore"]),
         .testTarget(name: "VisionTests", dependencies: ["Vision"], exclude: ["Fixtures"]),
+        .testTarget(name: "YOLOTests", dependencies: ["YOLO"]),
     ]
 )

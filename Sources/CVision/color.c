@@ -1,20 +1,32 @@
 // OpenCV's 8-bit RGB <-> HSV conversions (hue 0-179) and the reference's HSV jitter.
 #include "cvision.h"
 #include <math.h>
+#include <pthread.h>
 #include <string.h>
 
+// Fixed-point reciprocals with 12 fractional bits, rounded, as OpenCV tabulates them.
+static int sdiv_table[256], hdiv_table[256];
+static pthread_once_t tables_once = PTHREAD_ONCE_INIT;
+
+static void make_tables(void) {
+    for (int i = 1; i < 256; i++) {
+        sdiv_table[i] = (int)lround(255.0 * 4096.0 / i);
+        hdiv_table[i] = (int)lround(180.0 * 4096.0 / (6.0 * i));
+    }
+}
+
 void cv_rgb_to_hsv(const uint8_t *rgb, uint8_t *hsv, int64_t pixels) {
+    pthread_once(&tables_once, make_tables);
     for (int64_t i = 0; i < pixels; i++) {
         int r = rgb[3 * i], g = rgb[3 * i + 1], b = rgb[3 * i + 2];
         int v = r > g ? (r > b ? r : b) : (g > b ? g : b);
         int vmin = r < g ? (r < b ? r : b) : (g < b ? g : b);
         int diff = v - vmin;
-        // Fixed-point divisions with 12 fractional bits, rounded, as OpenCV computes them.
-        int s = v == 0 ? 0 : (diff * (int)lround(255.0 * 4096.0 / v) + (1 << 11)) >> 12;
+        int s = (diff * sdiv_table[v] + (1 << 11)) >> 12;
         int h = 0;
         if (diff != 0) {
             h = v == r ? g - b : (v == g ? b - r + 2 * diff : r - g + 4 * diff);
-            h = (h * (int)lround(180.0 * 4096.0 / (6.0 * diff)) + (1 << 11)) >> 12;
+            h = (h * hdiv_table[diff] + (1 << 11)) >> 12;
             if (h < 0) h += 180;
         }
         hsv[3 * i] = (uint8_t)h;
@@ -25,7 +37,7 @@ void cv_rgb_to_hsv(const uint8_t *rgb, uint8_t *hsv, int64_t pixels) {
 
 static inline uint8_t saturate(float v) { int x = (int)lrintf(v); return x < 0 ? 0 : (x > 255 ? 255 : (uint8_t)x); }
 
-void cv_hsv_to_rgb(const uint8_t *hsv, uint8_t *rgb, int64_t pixels) {
+__attribute__((target_clones("avx2", "default"))) void cv_hsv_to_rgb(const uint8_t *hsv, uint8_t *rgb, int64_t pixels) {
     static const int sector_data[6][3] = {{1, 3, 0}, {1, 0, 2}, {3, 0, 1}, {0, 2, 1}, {0, 1, 3}, {2, 1, 0}};
     for (int64_t i = 0; i < pixels; i++) {
         float h = hsv[3 * i] * (6.0f / 180.0f), s = hsv[3 * i + 1] * (1.0f / 255.0f), v = hsv[3 * i + 2] * (1.0f / 255.0f);
@@ -33,8 +45,8 @@ void cv_hsv_to_rgb(const uint8_t *hsv, uint8_t *rgb, int64_t pixels) {
         if (s == 0) {
             r = g = b = v;
         } else {
-            while (h >= 6) h -= 6;
-            int sector = (int)floorf(h);
+            int sector = (int)h;   // h in [0, 6): hue bytes stay below 180
+            if (sector > 5) sector = 5;
             h -= sector;
             float tab[4] = {v, v * (1 - s), v * (1 - s * h), v * (1 - s * (1 - h))};
             b = tab[sector_data[sector][0]];

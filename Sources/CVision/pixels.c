@@ -15,8 +15,17 @@ void cv_flip_horizontal(uint8_t *rgb, int width, int height) {
 }
 
 void cv_paste(const uint8_t *src, int sw, int sh, uint8_t *dst, int dw, int dh, int x, int y) {
-    int x0 = x < 0 ? 0 : x, y0 = y < 0 ? 0 : y;
-    int x1 = x + sw > dw ? dw : x + sw, y1 = y + sh > dh ? dh : y + sh;
+    cv_paste_clipped(src, sw, sh, dst, dw, dh, x, y, 0, 0, dw, dh);
+}
+
+void cv_paste_clipped(const uint8_t *src, int sw, int sh, uint8_t *dst, int dw, int dh, int x, int y, int cx0, int cy0,
+                      int cx1, int cy1) {
+    if (cx0 < 0) cx0 = 0;
+    if (cy0 < 0) cy0 = 0;
+    if (cx1 > dw) cx1 = dw;
+    if (cy1 > dh) cy1 = dh;
+    int x0 = x < cx0 ? cx0 : x, y0 = y < cy0 ? cy0 : y;
+    int x1 = x + sw > cx1 ? cx1 : x + sw, y1 = y + sh > cy1 ? cy1 : y + sh;
     if (x0 >= x1 || y0 >= y1) return;
     for (int row = y0; row < y1; row++)
         memcpy(dst + ((size_t)row * dw + x0) * 3, src + ((size_t)(row - y) * sw + (x0 - x)) * 3, (size_t)(x1 - x0) * 3);

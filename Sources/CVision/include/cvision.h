@@ -42,6 +42,9 @@ void cv_hsv_to_rgb(const uint8_t *hsv, uint8_t *rgb, int64_t pixels);
 void cv_flip_horizontal(uint8_t *rgb, int width, int height);
 // Copies src onto dst at (x, y), clipped to dst's bounds; src may stick out on any side.
 void cv_paste(const uint8_t *src, int sw, int sh, uint8_t *dst, int dw, int dh, int x, int y);
+// The same, writing only inside the rectangle [cx0, cx1) x [cy0, cy1) of dst.
+void cv_paste_clipped(const uint8_t *src, int sw, int sh, uint8_t *dst, int dw, int dh, int x, int y, int cx0, int cy0,
+                      int cx1, int cy1);
 // dst = round(a * wa + b * (1 - wa)), the MixUp blend.
 void cv_blend(const uint8_t *a, const uint8_t *b, uint8_t *dst, int64_t bytes, float wa);
 // Planar float32 (CHW) in [0, 1] from RGB bytes: the network's input layout.

@@ -190,3 +190,13 @@ extension Tensor {
         return try toArray()[0]
     }
 }
+
+extension Tensor {
+    /// A float32 CPU tensor whose values `fill` writes directly (no intermediate array): for
+    /// loaders that assemble batches in place.
+    public static func fromHost(shape: [Int], fill: (UnsafeMutableBufferPointer<Float>) throws -> Void) throws -> Tensor {
+        let t = try Tensor.empty(shape, dtype: .float32, device: .cpu)
+        try fill(UnsafeMutableBufferPointer(start: t.mutableFloats, count: t.count))
+        return t
+    }
+}

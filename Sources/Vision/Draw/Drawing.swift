@@ -51,17 +51,25 @@ extension Image {
 
     /// A filled polygon (even-odd rule) over pixel centres.
     public mutating func fillPolygon(_ points: [(Double, Double)], color: RGB) {
-        guard points.count >= 3 else { return }
-        let minY = max(Int(points.map(\.1).min()!.rounded(.down)), 0)
-        let maxY = min(Int(points.map(\.1).max()!.rounded(.up)), height - 1)
+        fillPolygons([points], color: color)
+    }
+
+    /// Several contours filled together with the even-odd rule, so an inner contour cuts a hole.
+    public mutating func fillPolygons(_ contours: [[(Double, Double)]], color: RGB) {
+        let all = contours.filter { $0.count >= 3 }
+        let ys = all.flatMap { $0.map(\.1) }
+        guard let lowest = ys.min(), let highest = ys.max() else { return }
+        let minY = max(Int(lowest.rounded(.down)), 0), maxY = min(Int(highest.rounded(.up)), height - 1)
         guard minY <= maxY else { return }
         for y in minY...maxY {
             let cy = Double(y) + 0.5
             var crossings: [Double] = []
-            for i in 0..<points.count {
-                let (ax, ay) = points[i], (bx, by) = points[(i + 1) % points.count]
-                if (ay <= cy && by > cy) || (by <= cy && ay > cy) {
-                    crossings.append(ax + (cy - ay) / (by - ay) * (bx - ax))
+            for points in all {
+                for i in 0..<points.count {
+                    let (ax, ay) = points[i], (bx, by) = points[(i + 1) % points.count]
+                    if (ay <= cy && by > cy) || (by <= cy && ay > cy) {
+                        crossings.append(ax + (cy - ay) / (by - ay) * (bx - ax))
+                    }
                 }
             }
             crossings.sort()

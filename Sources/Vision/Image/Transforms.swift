@@ -54,6 +54,18 @@ extension Image {
         }
     }
 
+    /// Copies other onto this image with its top-left at (x, y), writing only inside the
+    /// rectangle [clipX0, clipX1) x [clipY0, clipY1).
+    public mutating func paste(_ other: Image, x: Int, y: Int, clipX0: Int, clipY0: Int, clipX1: Int, clipY1: Int) {
+        let (w, h) = (Int32(width), Int32(height))
+        other.pixels.withUnsafeBufferPointer { src in
+            pixels.withUnsafeMutableBufferPointer { dst in
+                cv_paste_clipped(src.baseAddress, Int32(other.width), Int32(other.height), dst.baseAddress, w, h, Int32(x), Int32(y),
+                                 Int32(clipX0), Int32(clipY0), Int32(clipX1), Int32(clipY1))
+            }
+        }
+    }
+
     /// The part inside the rectangle (clipped to the image; at least 1x1).
     public func cropped(x: Int, y: Int, width cw: Int, height ch: Int) -> Image {
         let x0 = min(max(x, 0), width - 1), y0 = min(max(y, 0), height - 1)
