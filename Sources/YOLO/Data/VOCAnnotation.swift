@@ -70,14 +70,23 @@ final class XMLTree: NSObject, XMLParserDelegate {
 
     private var stack: [Node] = []
     private var root: Node?
+    /// Structural problems libxml2 may recover from silently (mismatched or unclosed tags).
+    private var problem: (line: Int, text: String)?
 
     static func parse(_ data: Data, name: String) throws -> Node {
         let tree = XMLTree()
         let parser = XMLParser(data: data)
         parser.delegate = tree
-        guard parser.parse(), let root = tree.root else {
+        let ok = parser.parse()
+        if let problem = tree.problem {
+            throw YOLOError("\(name): line \(problem.line): not well-formed XML (\(problem.text))")
+        }
+        guard ok, let root = tree.root else {
             let reason = parser.parserError.map { ($0 as NSError).localizedDescription } ?? "no root element"
             throw YOLOError("\(name): line \(parser.lineNumber): not well-formed XML (\(reason))")
+        }
+        if let open = tree.stack.last {
+            throw YOLOError("\(name): line \(parser.lineNumber): not well-formed XML (<\(open.name)> is never closed)")
         }
         return root
     }
@@ -91,6 +100,14 @@ final class XMLTree: NSObject, XMLParserDelegate {
     }
 
     func parser(_ parser: XMLParser, didEndElement elementName: String, namespaceURI: String?, qualifiedName: String?) {
+        guard let open = stack.last, open.name == elementName else {
+            if problem == nil {
+                let expected = stack.last.map { "</\($0.name)>" } ?? "no closing tag"
+                problem = (parser.lineNumber, "found </\(elementName)> where \(expected) was expected")
+            }
+            parser.abortParsing()
+            return
+        }
         stack.removeLast()
     }
 
