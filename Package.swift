@@ -13,9 +13,11 @@ let package = Package(
     products: [
         .library(name: "TensorCore", targets: ["TensorCore"]),
         .library(name: "Vision", targets: ["Vision"]),
+        .library(name: "NN", targets: ["NN"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/weichsel/ZIPFoundation", from: "0.9.19"),
     ],
     targets: [
         // CPU kernels: oneDNN glue (conv, batch norm, pooling, resampling, sgemm) and plain C loops
@@ -33,7 +35,8 @@ let package = Package(
             linkerSettings: [.linkedLibrary("jpeg"), .linkedLibrary("png16"), .linkedLibrary("m")]
         ),
         .target(name: "Vision", dependencies: ["CVision"]),
-        .target(name: "YOLO", dependencies: ["TensorCore", "Vision"]),
+        .target(name: "NN", dependencies: ["TensorCore", .product(name: "ZIPFoundation", package: "ZIPFoundation")]),
+        .target(name: "YOLO", dependencies: ["TensorCore", "NN", "Vision"]),
         .executableTarget(
             name: "tensorcore_benchmark",
             dependencies: ["TensorCore", argumentParser]
@@ -44,6 +47,7 @@ let package = Package(
         .executableTarget(name: "data_benchmark", dependencies: ["YOLO", "Vision", "TensorCore", argumentParser]),
         .testTarget(name: "TensorCoreTests", dependencies: ["TensorCore"]),
         .testTarget(name: "VisionTests", dependencies: ["Vision"], exclude: ["Fixtures"]),
+        .testTarget(name: "NNTests", dependencies: ["NN"], exclude: ["Fixtures"]),
         .testTarget(name: "YOLOTests", dependencies: ["YOLO"]),
     ]
 )

@@ -196,3 +196,21 @@ extension Tensor {
         return Tensor.record("to(\(target))", out, inputs: [self]) { g in [try g.to(device: source)] }
     }
 }
+
+extension Tensor {
+    /// A view with explicit geometry over this tensor's storage (no autograd), checked to stay
+    /// inside it: how checkpoint readers rebuild tensors from a storage.
+    public func asStrided(shape newShape: [Int], strides newStrides: [Int], offset newOffset: Int) throws -> Tensor {
+        guard newShape.count == newStrides.count, newOffset >= 0, newShape.allSatisfy({ $0 >= 0 }),
+              newStrides.allSatisfy({ $0 >= 0 }) else {
+            throw TensorError("asStrided: invalid geometry shape \(describe(newShape)) strides \(describe(newStrides))")
+        }
+        let last = newShape.contains(0) ? newOffset : newOffset + zip(newShape, newStrides).map { ($0 - 1) * $1 }.reduce(0, +)
+        let capacity = storage.byteCount / dtype.byteSize
+        guard last < Swift.max(capacity, 1) || Shape.count(newShape) == 0 else {
+            throw TensorError("asStrided: shape \(describe(newShape)) with strides \(describe(newStrides)) at offset "
+                              + "\(newOffset) reaches element \(last), beyond the storage of \(capacity)")
+        }
+        return view(shape: newShape, strides: newStrides, offset: offset + newOffset)
+    }
+}

@@ -1,0 +1,39 @@
+import TensorCore
+
+/// nn.BatchNorm2d: affine weight and bias, running mean and variance, and the
+/// num_batches_tracked counter (int64 scalar) PyTorch stores. Momentum 0.1, eps 1e-5.
+/// Initialised as the reference scripts do: weight ~ N(1, 0.02), bias 0.
+public final class BatchNorm2d: Module {
+    public let channels: Int
+    public let momentum: Float
+    public let epsilon: Float
+    public let weight, bias, runningMean, runningVar, batchesTracked: Parameter
+
+    public init(_ channels: Int, momentum: Float = 0.1, epsilon: Float = 1e-5, generator: RandomGenerator) throws {
+        self.channels = channels
+        self.momentum = momentum
+        self.epsilon = epsilon
+        weight = Parameter(try Tensor.normal([channels], mean: 1, std: 0.02, generator: generator))
+        bias = Parameter(try Tensor.zeros([channels]))
+        runningMean = Parameter(try Tensor.zeros([channels]), isBuffer: true)
+        runningVar = Parameter(try Tensor.ones([channels]), isBuffer: true)
+        batchesTracked = Parameter(try Tensor.zeros([], dtype: .int64), isBuffer: true)
+        super.init()
+        register("weight", parameter: weight)
+        register("bias", parameter: bias)
+        register("running_mean", parameter: runningMean)
+        register("running_var", parameter: runningVar)
+        register("num_batches_tracked", parameter: batchesTracked)
+    }
+
+    public override func forward(_ x: Tensor) throws -> Tensor {
+        let y = try x.batchNorm2d(weight: weight.value, bias: bias.value, runningMean: runningMean.value,
+                                  runningVar: runningVar.value, training: isTraining, momentum: momentum, epsilon: epsilon)
+        if isTraining { try withNoGrad { try batchesTracked.value.add_(batchesTracked.value.scalarLikeOne()) } }
+        return y
+    }
+}
+
+extension Tensor {
+    func scalarLikeOne() throws -> Tensor { try Tensor.full([], 1, dtype: dtype, device: device) }
+}
