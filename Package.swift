@@ -48,6 +48,6 @@ let package = Package(
         .testTarget(name: "TensorCoreTests", dependencies: ["TensorCore"]),
         .testTarget(name: "VisionTests", dependencies: ["Vision"], exclude: ["Fixtures"]),
         .testTarget(name: "NNTests", dependencies: ["NN"], exclude: ["Fixtures"]),
-        .testTarget(name: "YOLOTests", dependencies: ["YOLO"]),
+        .testTarget(name: "YOLOTests", dependencies: ["YOLO"], exclude: ["Fixtures"]),
     ]
 )
