@@ -156,6 +156,16 @@ int ck_upsample_nearest_forward(int64_t n, int64_t c, int64_t h, int64_t w, int6
 int ck_upsample_nearest_backward(int64_t n, int64_t c, int64_t h, int64_t w, int64_t factor,
                                  const float *diff_dst, float *diff_src);
 
+// ---- optimizer updates (in place, contiguous float32 of n elements) --------------------------
+// PyTorch's SGD: d = g + wd p; buf = first ? d : momentum buf + d; d = nesterov ? d + momentum buf : buf;
+// p -= lr d.
+void ck_sgd_step(float *p, const float *g, float *buf, int64_t n, float lr, float momentum, float weight_decay,
+                 int nesterov, int first_step);
+// PyTorch's Adam (decoupled = 0: L2 added to the gradient) and AdamW (decoupled = 1: p *= 1 - lr wd).
+// step is the 1-based step count after this update.
+void ck_adam_step(float *p, const float *g, float *m, float *v, int64_t n, float lr, float beta1, float beta2,
+                  float eps, float weight_decay, int decoupled, int64_t step);
+
 // ---- machine ---------------------------------------------------------------------------------
 // Measured core clock in Hz (a chain of dependent adds, one per cycle), for peak-FLOP figures.
 double ck_measure_clock_hz(double seconds);

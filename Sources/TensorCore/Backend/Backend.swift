@@ -54,6 +54,12 @@ public protocol Backend: AnyObject {
     func maxPool2dBackward(_ gradOut: Tensor, workspace: Tensor, into gradInput: Tensor, _ p: Pool2dParameters) throws
     func upsampleNearestForward(_ x: Tensor, factor: Int, into out: Tensor) throws
     func upsampleNearestBackward(_ gradOut: Tensor, factor: Int, into gradInput: Tensor) throws
+
+    // Optimizer updates in place on contiguous float32 tensors of one shape
+    func sgdStep(parameter: Tensor, gradient: Tensor, momentumBuffer: Tensor, lr: Float, momentum: Float,
+                 weightDecay: Float, nesterov: Bool, firstStep: Bool) throws
+    func adamStep(parameter: Tensor, gradient: Tensor, m: Tensor, v: Tensor, lr: Float, beta1: Float, beta2: Float,
+                  epsilon: Float, weightDecay: Float, decoupled: Bool, step: Int) throws
 }
 
 public enum BinaryOp: Sendable {

@@ -181,6 +181,20 @@ final class CPUBackend: Backend {
                         "upsample backward")
     }
 
+    // MARK: Optimizer updates
+
+    func sgdStep(parameter: Tensor, gradient: Tensor, momentumBuffer: Tensor, lr: Float, momentum: Float,
+                 weightDecay: Float, nesterov: Bool, firstStep: Bool) throws {
+        ck_sgd_step(parameter.mutableFloats, gradient.floats, momentumBuffer.mutableFloats, Int64(parameter.count), lr, momentum,
+                    weightDecay, nesterov ? 1 : 0, firstStep ? 1 : 0)
+    }
+
+    func adamStep(parameter: Tensor, gradient: Tensor, m: Tensor, v: Tensor, lr: Float, beta1: Float, beta2: Float,
+                  epsilon: Float, weightDecay: Float, decoupled: Bool, step: Int) throws {
+        ck_adam_step(parameter.mutableFloats, gradient.floats, m.mutableFloats, v.mutableFloats, Int64(parameter.count), lr,
+                     beta1, beta2, epsilon, weightDecay, decoupled ? 1 : 0, Int64(step))
+    }
+
     // MARK: Helpers
 
     private func layout(_ t: Tensor) throws -> ck_layout {

@@ -1,0 +1,28 @@
+/// One detected object in image pixels, reported as top, left, bottom, right like the reference.
+public struct Detection: Equatable, Sendable {
+    public var top, left, bottom, right: Double
+    public var classIndex: Int
+    /// objectness x class probability: what thresholds and NMS use.
+    public var score: Double
+    public var objectness: Double
+    public var classProbability: Double
+
+    public init(top: Double, left: Double, bottom: Double, right: Double, classIndex: Int, score: Double,
+                objectness: Double, classProbability: Double) {
+        self.top = top; self.left = left; self.bottom = bottom; self.right = right
+        self.classIndex = classIndex; self.score = score; self.objectness = objectness; self.classProbability = classProbability
+    }
+}
+
+/// How raw outputs become detections.
+public struct DetectionSettings: Sendable {
+    public var confidence: Double = 0.5
+    public var nmsIoU: Double = 0.3
+    /// Whether the input was letterboxed (else plainly resized) from the image.
+    public var letterbox = false
+    /// Keep at most this many detections per image, best first (nil: all).
+    public var maxDetections: Int?
+    public init(confidence: Double = 0.5, nmsIoU: Double = 0.3, letterbox: Bool = false, maxDetections: Int? = nil) {
+        self.confidence = confidence; self.nmsIoU = nmsIoU; self.letterbox = letterbox; self.maxDetections = maxDetections
+    }
+}
