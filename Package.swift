@@ -44,6 +44,8 @@ let package = Package(
         .executableTarget(name: "voc_annotation", dependencies: ["YOLO", argumentParser]),
         .executableTarget(name: "kmeans_for_anchors", dependencies: ["YOLO", "Vision", "TensorCore", argumentParser]),
         .executableTarget(name: "make_demo_dataset", dependencies: ["YOLO", argumentParser]),
+        .executableTarget(name: "summary", dependencies: ["YOLO", argumentParser]),
+        .executableTarget(name: "model_benchmark", dependencies: ["YOLO", "NN", "TensorCore", argumentParser]),
         .executableTarget(name: "data_benchmark", dependencies: ["YOLO", "Vision", "TensorCore", argumentParser]),
         .testTarget(name: "TensorCoreTests", dependencies: ["TensorCore"]),
         .testTarget(name: "VisionTests", dependencies: ["Vision"], exclude: ["Fixtures"]),

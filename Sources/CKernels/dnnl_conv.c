@@ -6,7 +6,8 @@
 enum { CONV_FWD = 1, CONV_BWD_DATA = 2, CONV_BWD_WEIGHTS = 3 };
 
 typedef struct {
-    int kind, has_bias;
+    int kind, has_bias, activation;
+    float alpha;
     ck_conv_params p;
 } conv_key;
 
@@ -36,22 +37,36 @@ static void conv_describe(const ck_conv_params *p, conv_mds *m, int any) {
     m->pad_r[1] = (p->ow - 1) * p->stride_w + (p->kw - 1) * p->dilation_w + 1 - p->w - p->pad_w;
 }
 
-static int forward_pd(const ck_conv_params *p, int has_bias, dnnl_primitive_desc_t *pd) {
+// activation < 0: a training forward (usable as the backward passes' hint); >= 0: inference
+// with that activation fused as a post-op.
+static int forward_pd(const ck_conv_params *p, int has_bias, int activation, float alpha, dnnl_primitive_desc_t *pd) {
     conv_mds m;
     conv_describe(p, &m, 1);
     dnnl_convolution_desc_t cd;
     dnnl_status_t st = dnnl_dilated_convolution_forward_desc_init(
-        &cd, dnnl_forward_training, dnnl_convolution_direct, &m.src, &m.weights, has_bias ? &m.bias : NULL,
-        &m.dst, m.strides, m.dilates, m.pad_l, m.pad_r);
-    if (st == dnnl_success) st = dnnl_primitive_desc_create(pd, &cd, NULL, ck_engine(), NULL);
+        &cd, activation < 0 ? dnnl_forward_training : dnnl_forward_inference, dnnl_convolution_direct, &m.src, &m.weights,
+        has_bias ? &m.bias : NULL, &m.dst, m.strides, m.dilates, m.pad_l, m.pad_r);
+    dnnl_primitive_attr_t attr = NULL;
+    if (st == dnnl_success && activation > 0) {
+        dnnl_post_ops_t ops;
+        dnnl_post_ops_create(&ops);
+        dnnl_post_ops_append_eltwise(ops, 1.0f, activation == 1 ? dnnl_eltwise_relu : dnnl_eltwise_mish, alpha, 0.0f);
+        dnnl_primitive_attr_create(&attr);
+        dnnl_primitive_attr_set_post_ops(attr, ops);
+        dnnl_post_ops_destroy(ops);
+    }
+    if (st == dnnl_success) st = dnnl_primitive_desc_create(pd, &cd, attr, ck_engine(), NULL);
+    if (attr) dnnl_primitive_attr_destroy(attr);
     return st == dnnl_success ? 0 : ck_dnnl_fail(st, "convolution forward setup");
 }
 
-static ck_prim_entry *conv_entry(int kind, const ck_conv_params *p, int has_bias) {
+static ck_prim_entry *conv_entry(int kind, const ck_conv_params *p, int has_bias, int activation, float alpha) {
     conv_key key;
     memset(&key, 0, sizeof key);
     key.kind = kind;
     key.has_bias = has_bias;
+    key.activation = activation;
+    key.alpha = alpha;
     key.p = *p;
     ck_prim_entry *e = ck_cache_find(&key, sizeof key);
     if (e) return e;
@@ -61,7 +76,7 @@ static ck_prim_entry *conv_entry(int kind, const ck_conv_params *p, int has_bias
     conv_describe(p, &any, 1);
     dnnl_primitive_desc_t fwd, pd;
     // Backward descriptors need the forward one as a hint; it is cheap next to the work.
-    if (forward_pd(p, kind == CONV_BWD_DATA ? 0 : has_bias, &fwd)) return NULL;
+    if (forward_pd(p, kind == CONV_BWD_DATA ? 0 : has_bias, kind == CONV_FWD ? activation : -1, alpha, &fwd)) return NULL;
     dnnl_status_t st = dnnl_success;
     if (kind == CONV_FWD) {
         pd = fwd;
@@ -114,7 +129,7 @@ static int check(const ck_conv_params *p) {
 int ck_conv_forward(const ck_conv_params *p, const float *src, const float *weights, const float *bias, float *dst) {
     if (check(p)) return 1;
     ck_dnnl_lock();
-    ck_prim_entry *e = conv_entry(CONV_FWD, p, bias != NULL);
+    ck_prim_entry *e = conv_entry(CONV_FWD, p, bias != NULL, -1, 0);
     int rc = 1;
     if (e) {
         void *bufs[4] = {(void *)src, (void *)weights, dst, (void *)bias};
@@ -127,7 +142,7 @@ int ck_conv_forward(const ck_conv_params *p, const float *src, const float *weig
 int ck_conv_backward_data(const ck_conv_params *p, const float *diff_dst, const float *weights, float *diff_src) {
     if (check(p)) return 1;
     ck_dnnl_lock();
-    ck_prim_entry *e = conv_entry(CONV_BWD_DATA, p, 0);
+    ck_prim_entry *e = conv_entry(CONV_BWD_DATA, p, 0, -1, 0);
     int rc = 1;
     if (e) {
         void *bufs[3] = {(void *)diff_dst, (void *)weights, diff_src};
@@ -141,7 +156,7 @@ int ck_conv_backward_weights(const ck_conv_params *p, const float *src, const fl
                              float *diff_bias) {
     if (check(p)) return 1;
     ck_dnnl_lock();
-    ck_prim_entry *e = conv_entry(CONV_BWD_WEIGHTS, p, diff_bias != NULL);
+    ck_prim_entry *e = conv_entry(CONV_BWD_WEIGHTS, p, diff_bias != NULL, -1, 0);
     int rc = 1;
     if (e) {
         void *bufs[4] = {(void *)src, (void *)diff_dst, diff_weights, diff_bias};
@@ -151,10 +166,25 @@ int ck_conv_backward_weights(const ck_conv_params *p, const float *src, const fl
     return rc;
 }
 
+int ck_conv_forward_fused(const ck_conv_params *p, const float *src, const float *weights, const float *bias, float *dst,
+                          int activation, float alpha) {
+    if (check(p)) return 1;
+    if (activation < 0 || activation > 2) return ck_fail("conv2d: unknown fused activation %d", activation);
+    ck_dnnl_lock();
+    ck_prim_entry *e = conv_entry(CONV_FWD, p, bias != NULL, activation, alpha);
+    int rc = 1;
+    if (e) {
+        void *bufs[4] = {(void *)src, (void *)weights, dst, (void *)bias};
+        rc = ck_entry_execute(e, bufs, "fused convolution");
+    }
+    ck_dnnl_unlock();
+    return rc;
+}
+
 const char *ck_conv_forward_impl(const ck_conv_params *p) {
     const char *impl = "unavailable";
     ck_dnnl_lock();
-    ck_prim_entry *e = conv_entry(CONV_FWD, p, 0);
+    ck_prim_entry *e = conv_entry(CONV_FWD, p, 0, -1, 0);
     if (e) dnnl_primitive_desc_query(e->pd, dnnl_query_impl_info_str, 0, &impl);
     ck_dnnl_unlock();
     return impl;

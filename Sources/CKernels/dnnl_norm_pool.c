@@ -1,8 +1,9 @@
-// Batch normalization, max pooling and nearest upsampling through oneDNN on plain NCHW.
+// Batch normalization and nearest upsampling through oneDNN on plain NCHW (max pooling is in
+// maxpool.c).
 #include "dnnl_glue.h"
 #include <string.h>
 
-enum { BN_FWD_TRAIN = 1, BN_FWD_INFER, BN_BWD, POOL_FWD_TRAIN, POOL_FWD_INFER, POOL_BWD, UP_FWD, UP_BWD };
+enum { BN_FWD_TRAIN = 1, BN_FWD_INFER, BN_BWD, UP_FWD, UP_BWD };
 
 typedef struct {
     int kind;
@@ -99,108 +100,6 @@ int ck_batchnorm_backward(int64_t n, int64_t c, int64_t h, int64_t w, float eps,
         void *bufs[9] = {(void *)src, (void *)diff_dst, (void *)mean, (void *)var, (void *)scale, (void *)shift,
                          diff_src, diff_scale, diff_shift};
         rc = ck_entry_execute(e, bufs, "batch norm backward");
-    }
-    ck_dnnl_unlock();
-    return rc;
-}
-
-// ---- max pooling ---------------------------------------------------------------------------
-
-static int pool_forward_pd(int training, const ck_pool_params *p, dnnl_primitive_desc_t *pd) {
-    dnnl_memory_desc_t src, dst;
-    ck_md_nchw(&src, p->n, p->c, p->h, p->w);
-    ck_md_nchw(&dst, p->n, p->c, p->oh, p->ow);
-    dnnl_dims_t strides = {p->stride_h, p->stride_w}, kernel = {p->kh, p->kw}, dil = {0, 0};
-    dnnl_dims_t pad_l = {p->pad_h, p->pad_w};
-    dnnl_dims_t pad_r = {(p->oh - 1) * p->stride_h + p->kh - p->h - p->pad_h,
-                         (p->ow - 1) * p->stride_w + p->kw - p->w - p->pad_w};
-    dnnl_pooling_v2_desc_t d;
-    dnnl_status_t st = dnnl_pooling_v2_forward_desc_init(&d, training ? dnnl_forward_training : dnnl_forward_inference,
-                                                         dnnl_pooling_max, &src, &dst, strides, kernel, dil, pad_l, pad_r);
-    if (st == dnnl_success) st = dnnl_primitive_desc_create(pd, &d, NULL, ck_engine(), NULL);
-    return st == dnnl_success ? 0 : ck_dnnl_fail(st, "max pool setup");
-}
-
-static ck_prim_entry *pool_entry(int kind, const ck_pool_params *p) {
-    op_key key = make_key(kind, &p->n, 12, 0);
-    ck_prim_entry *e = ck_cache_find(&key, sizeof key);
-    if (e) return e;
-    dnnl_memory_desc_t src, dst;
-    ck_md_nchw(&src, p->n, p->c, p->h, p->w);
-    ck_md_nchw(&dst, p->n, p->c, p->oh, p->ow);
-    dnnl_primitive_desc_t fwd;
-    if (pool_forward_pd(kind != POOL_FWD_INFER, p, &fwd)) return NULL;
-    if (kind == POOL_BWD) {
-        dnnl_dims_t strides = {p->stride_h, p->stride_w}, kernel = {p->kh, p->kw}, dil = {0, 0};
-        dnnl_dims_t pad_l = {p->pad_h, p->pad_w};
-        dnnl_dims_t pad_r = {(p->oh - 1) * p->stride_h + p->kh - p->h - p->pad_h,
-                             (p->ow - 1) * p->stride_w + p->kw - p->w - p->pad_w};
-        dnnl_pooling_v2_desc_t d;
-        dnnl_primitive_desc_t pd;
-        dnnl_status_t st = dnnl_pooling_v2_backward_desc_init(&d, dnnl_pooling_max, &src, &dst, strides, kernel, dil,
-                                                              pad_l, pad_r);
-        if (st == dnnl_success) st = dnnl_primitive_desc_create(&pd, &d, NULL, ck_engine(), fwd);
-        if (st != dnnl_success) { dnnl_primitive_desc_destroy(fwd); ck_dnnl_fail(st, "max pool backward setup"); return NULL; }
-        const dnnl_memory_desc_t *ws = dnnl_primitive_desc_query_md(fwd, dnnl_query_workspace_md, 0);
-        dnnl_memory_desc_t ws_md = *ws;
-        dnnl_primitive_desc_destroy(fwd);
-        if (!(e = ck_cache_insert(&key, sizeof key, pd))) return NULL;
-        int bad = ck_entry_add_slot(e, DNNL_ARG_DIFF_DST, &dst, 0, 0);
-        bad |= ck_entry_add_slot(e, DNNL_ARG_WORKSPACE, &ws_md, 0, 0);
-        bad |= ck_entry_add_slot(e, DNNL_ARG_DIFF_SRC, &src, 0, 1);
-        return bad ? NULL : e;
-    }
-    if (!(e = ck_cache_insert(&key, sizeof key, fwd))) return NULL;
-    int bad = ck_entry_add_slot(e, DNNL_ARG_SRC, &src, 0, 0);
-    bad |= ck_entry_add_slot(e, DNNL_ARG_DST, &dst, 0, 1);
-    if (kind == POOL_FWD_TRAIN) {
-        const dnnl_memory_desc_t *ws = dnnl_primitive_desc_query_md(fwd, dnnl_query_workspace_md, 0);
-        bad |= ck_entry_add_slot(e, DNNL_ARG_WORKSPACE, ws, 0, 1);
-    }
-    return bad ? NULL : e;
-}
-
-static int pool_check(const ck_pool_params *p) {
-    if (p->oh < 1 || p->ow < 1)
-        return ck_fail("max_pool2d: a %lldx%lld input is too small for a %lldx%lld kernel", (long long)p->h,
-                       (long long)p->w, (long long)p->kh, (long long)p->kw);
-    if (p->pad_h * 2 > p->kh || p->pad_w * 2 > p->kw)
-        return ck_fail("max_pool2d: padding %lldx%lld must be at most half of the %lldx%lld kernel", (long long)p->pad_h,
-                       (long long)p->pad_w, (long long)p->kh, (long long)p->kw);
-    return 0;
-}
-
-int64_t ck_maxpool_workspace_size(const ck_pool_params *p) {
-    if (pool_check(p)) return -1;
-    int64_t size = -1;
-    ck_dnnl_lock();
-    ck_prim_entry *e = pool_entry(POOL_FWD_TRAIN, p);
-    if (e) size = (int64_t)e->chosen_bytes[2];
-    ck_dnnl_unlock();
-    return size;
-}
-
-int ck_maxpool_forward(const ck_pool_params *p, const float *src, float *dst, void *workspace) {
-    if (pool_check(p)) return 1;
-    int rc = 1;
-    ck_dnnl_lock();
-    ck_prim_entry *e = pool_entry(workspace ? POOL_FWD_TRAIN : POOL_FWD_INFER, p);
-    if (e) {
-        void *bufs[3] = {(void *)src, dst, workspace};
-        rc = ck_entry_execute(e, bufs, "max pool forward");
-    }
-    ck_dnnl_unlock();
-    return rc;
-}
-
-int ck_maxpool_backward(const ck_pool_params *p, const float *diff_dst, const void *workspace, float *diff_src) {
-    if (pool_check(p)) return 1;
-    int rc = 1;
-    ck_dnnl_lock();
-    ck_prim_entry *e = pool_entry(POOL_BWD, p);
-    if (e) {
-        void *bufs[3] = {(void *)diff_dst, (void *)workspace, diff_src};
-        rc = ck_entry_execute(e, bufs, "max pool backward");
     }
     ck_dnnl_unlock();
     return rc;

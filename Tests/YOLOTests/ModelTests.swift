@@ -82,3 +82,27 @@ final class ModelTests: XCTestCase {
         XCTAssertNotNil(model.convForP5.conv.weight.value.grad)
     }
 }
+
+final class FusedInferenceTests: XCTestCase {
+    /// Evaluation folds BatchNorm into the convolution and fuses the activation; the result must
+    /// equal conv -> BN (running statistics) -> activation computed step by step.
+    func testFoldedUnitsMatchTheUnfusedComputation() throws {
+        for activation in [BasicConv.Activation.leaky, .mish] {
+            let unit = try BasicConv(5, 7, kernel: 3, stride: 2, activation: activation, generator: RandomGenerator(seed: 9))
+            // Non-trivial running statistics and affine parameters.
+            try withNoGrad {
+                try unit.bn.runningMean.value.copy_(from: Tensor.uniform([7], low: -0.5, high: 0.5, generator: RandomGenerator(seed: 1)))
+                try unit.bn.runningVar.value.copy_(from: Tensor.uniform([7], low: 0.5, high: 2, generator: RandomGenerator(seed: 2)))
+                try unit.bn.bias.value.copy_(from: Tensor.uniform([7], low: -0.3, high: 0.3, generator: RandomGenerator(seed: 3)))
+            }
+            unit.eval()
+            let x = try Tensor.uniform([2, 5, 9, 8], low: -2, high: 2, generator: RandomGenerator(seed: 4))
+            let fused = try withNoGrad { try unit(x) }
+            let bnOut = try withNoGrad { try unit.bn(unit.conv(x)) }
+            let reference = activation == .mish ? try bnOut.mish() : try bnOut.leakyRelu(0.1)
+            let a = try fused.toArray(), b = try reference.toArray()
+            XCTAssertEqual(fused.shape, reference.shape)
+            for (u, v) in zip(a, b) { XCTAssertEqual(u, v, accuracy: 1e-4 * (1 + abs(v)), "\(activation)") }
+        }
+    }
+}

@@ -41,6 +41,9 @@ public protocol Backend: AnyObject {
 
     // Neural-network kernels on contiguous NCHW float32
     func conv2dForward(_ input: Tensor, _ weight: Tensor, _ bias: Tensor?, into out: Tensor, _ p: Conv2dParameters) throws
+    /// Inference only: convolution, bias and activation in one pass.
+    func conv2dForwardFused(_ input: Tensor, _ weight: Tensor, _ bias: Tensor?, into out: Tensor, _ p: Conv2dParameters,
+                            activation: FusedActivation) throws
     func conv2dBackwardData(_ gradOut: Tensor, _ weight: Tensor, into gradInput: Tensor, _ p: Conv2dParameters) throws
     func conv2dBackwardWeights(_ input: Tensor, _ gradOut: Tensor, into gradWeight: Tensor, gradBias: Tensor?,
                                _ p: Conv2dParameters) throws
@@ -91,6 +94,13 @@ public enum UnaryOp: Sendable, Equatable {
         default: return String(describing: self)
         }
     }
+}
+
+/// Activations a backend can fuse into an inference convolution.
+public enum FusedActivation: Sendable, Equatable {
+    case none
+    case leakyRelu(Float)
+    case mish
 }
 
 public enum ReduceOp: Sendable { case sum, max, min, prod }

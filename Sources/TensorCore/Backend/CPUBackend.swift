@@ -124,6 +124,19 @@ final class CPUBackend: Backend {
         try checkKernel(ck_conv_forward(&params, input.floats, weight.floats, bias?.floats, out.mutableFloats), "conv2d")
     }
 
+    func conv2dForwardFused(_ input: Tensor, _ weight: Tensor, _ bias: Tensor?, into out: Tensor, _ p: Conv2dParameters,
+                            activation: FusedActivation) throws {
+        var params = p.kernelParams
+        let (kind, alpha): (Int32, Float)
+        switch activation {
+        case .none: (kind, alpha) = (0, 0)
+        case .leakyRelu(let slope): (kind, alpha) = (1, slope)
+        case .mish: (kind, alpha) = (2, 0)
+        }
+        try checkKernel(ck_conv_forward_fused(&params, input.floats, weight.floats, bias?.floats, out.mutableFloats, kind, alpha),
+                        "conv2d (fused)")
+    }
+
     func conv2dBackwardData(_ gradOut: Tensor, _ weight: Tensor, into gradInput: Tensor, _ p: Conv2dParameters) throws {
         var params = p.kernelParams
         try checkKernel(ck_conv_backward_data(&params, gradOut.floats, weight.floats, gradInput.mutableFloats),

@@ -55,6 +55,30 @@ extension Tensor {
         }
     }
 
+    /// Inference convolution with bias and an activation fused (no autograd: it throws when a
+    /// gradient would be needed). Same geometry rules as `conv2d`.
+    public func conv2dFused(weight: Tensor, bias: Tensor?, stride: (Int, Int) = (1, 1), padding: (Int, Int) = (0, 0),
+                            activation: FusedActivation) throws -> Tensor {
+        if GradMode.isEnabled && (requiresGrad || weight.requiresGrad || (bias?.requiresGrad ?? false)) {
+            throw TensorError("conv2dFused is for inference; wrap the call in withNoGrad { }")
+        }
+        try requireFloat32("conv2d"); try weight.requireFloat32("conv2d")
+        try requireRank(4, "conv2d", "input")
+        try weight.requireRank(4, "conv2d", "weight")
+        guard shape[1] == weight.shape[1] else {
+            throw TensorError("conv2d: input \(describe(shape)) has \(shape[1]) channels but weight \(describe(weight.shape)) expects \(weight.shape[1])")
+        }
+        let p = Conv2dParameters(batch: shape[0], inChannels: shape[1], height: shape[2], width: shape[3],
+                                 outChannels: weight.shape[0], kernelHeight: weight.shape[2], kernelWidth: weight.shape[3],
+                                 strideH: stride.0, strideW: stride.1, padH: padding.0, padW: padding.1)
+        guard p.outHeight > 0, p.outWidth > 0 else {
+            throw TensorError("conv2d: input \(describe(shape)) is too small for kernel \(describe(weight.shape))")
+        }
+        let out = try Tensor.empty([p.batch, p.outChannels, p.outHeight, p.outWidth], device: device)
+        try backend.conv2dForwardFused(contiguous(), weight.contiguous(), bias?.contiguous(), into: out, p, activation: activation)
+        return out
+    }
+
     /// Batch normalization over N, H, W per channel. In training the batch statistics normalise
     /// and the running statistics are updated in place (momentum weights the new batch, the
     /// running variance takes the unbiased estimate, as in PyTorch).

@@ -6,6 +6,9 @@ import Vision
 public struct TargetBox: Equatable, Sendable {
     public var cx, cy, w, h: Float
     public var classIndex: Int
+    public init(cx: Float, cy: Float, w: Float, h: Float, classIndex: Int) {
+        self.cx = cx; self.cy = cy; self.w = w; self.h = h; self.classIndex = classIndex
+    }
 }
 
 /// A batch: images as NCHW float32 in [0, 1] and each image's target boxes.

@@ -20,8 +20,26 @@ final class BasicConv: Module {
     }
 
     override func forward(_ x: Tensor) throws -> Tensor {
+        if !isTraining && !(GradMode.isEnabled && (x.requiresGrad || conv.weight.requiresGrad || bn.weight.requiresGrad)) {
+            return try fusedForward(x)
+        }
         let y = try bn(conv(x))
         return activation == .mish ? try y.mish() : try y.leakyRelu(0.1)
+    }
+
+    /// Evaluation: BatchNorm folded into the convolution (w * s, beta - mean * s with
+    /// s = gamma / sqrt(var + eps)) and the activation fused, one pass instead of three.
+    func fusedForward(_ x: Tensor) throws -> Tensor {
+        try withNoGrad {
+            let scale = try bn.weight.value / (bn.runningVar.value + bn.epsilon).sqrt()
+            let weight = try conv.weight.value * scale.reshape([-1, 1, 1, 1])
+            let bias = try bn.bias.value - bn.runningMean.value * scale
+            let y = try x.conv2dFused(weight: weight, bias: bias, stride: (conv.stride, conv.stride),
+                                      padding: (conv.padding, conv.padding),
+                                      activation: activation == .mish ? .mish : .leakyRelu(0.1))
+            Module.observer?(conv, y)   // summary still sees the layer
+            return y
+        }
     }
 }
 
