@@ -64,8 +64,11 @@ public final class DataLoader: @unchecked Sendable {
         return order
     }
 
-    /// Iterates the batches of an epoch; `epoch` also steers the Mosaic cut-off.
-    public func batches(epoch: Int) -> EpochBatches { EpochBatches(loader: self, epoch: epoch) }
+    /// Iterates the batches of an epoch from `startBatch` (a resumed epoch continues where it stopped,
+    /// with the same batches); `epoch` also steers the Mosaic cut-off.
+    public func batches(epoch: Int, startBatch: Int = 0) -> EpochBatches {
+        EpochBatches(loader: self, epoch: epoch, startBatch: startBatch)
+    }
 
     func sampleStream(epoch: Int, position: Int) -> RandomGenerator {
         RandomGenerator(seed: seed).fork(stream: UInt64(epoch) << 32 | UInt64(position))
@@ -126,11 +129,13 @@ public final class EpochBatches: Sequence, IteratorProtocol, @unchecked Sendable
     /// The first error a worker met, surfaced by `nextBatch()`.
     public private(set) var error: Error?
 
-    init(loader: DataLoader, epoch: Int) {
+    init(loader: DataLoader, epoch: Int, startBatch: Int = 0) {
         self.loader = loader
         self.epoch = epoch
         self.order = loader.order(epoch: epoch)
         self.count = loader.batchesPerEpoch
+        nextToMake = Swift.min(Swift.max(startBatch, 0), count)
+        nextToTake = nextToMake
         for w in 0..<Swift.min(loader.workers, count) {
             let thread = Thread { [weak self] in self?.work() }
             thread.name = "loader-\(w)"

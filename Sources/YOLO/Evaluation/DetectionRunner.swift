@@ -1,0 +1,74 @@
+import Foundation
+import NN
+import TensorCore
+import Vision
+
+/// Runs a detector over images the way prediction and evaluation do: letterbox (or plain
+/// resize) to the input, batch inference in eval mode, decoding and NMS, boxes in image pixels.
+public struct DetectionRunner {
+    public let model: Detector
+    public let decoder: Decoder
+    public var settings: DetectionSettings
+    public var batchSize = 4
+
+    public init(model: Detector, anchors: [(Double, Double)], inputWidth: Int, inputHeight: Int, settings: DetectionSettings) {
+        self.model = model
+        self.decoder = Decoder(anchors: anchors, anchorsMask: model.anchorsMask, numClasses: model.numClasses,
+                               inputWidth: inputWidth, inputHeight: inputHeight)
+        self.settings = settings
+    }
+
+    /// Detections for each image (in order).
+    public func detect(_ images: [Image]) throws -> [[Detection]] {
+        let (w, h) = (decoder.inputWidth, decoder.inputHeight)
+        let wasTraining = model.isTraining
+        model.eval()
+        defer { model.train(wasTraining) }
+        var all: [[Detection]] = []
+        for start in stride(from: 0, to: images.count, by: batchSize) {
+            let chunk = Array(images[start..<min(start + batchSize, images.count)])
+            let input = try Tensor.fromHost(shape: [chunk.count, 3, h, w]) { buffer in
+                for (i, image) in chunk.enumerated() {
+                    let fitted = settings.letterbox ? image.letterboxed(width: w, height: h).0
+                                                    : image.resized(width: w, height: h, filter: .bicubic)
+                    fitted.writePlanarFloats(into: buffer.baseAddress! + i * 3 * w * h)
+                }
+            }
+            let outputs = try withNoGrad { try model.outputs(input) }
+            all += try decoder.detect(outputs, imageSizes: chunk.map { ($0.width, $0.height) }, settings: settings)
+        }
+        return all
+    }
+}
+
+/// mAP of a detector on annotation lines, with the in-training settings of the reference
+/// (confidence 0.05, NMS 0.5, at most 100 boxes, letterbox, IoU 0.5). Coordinates are truncated
+/// to whole pixels as the reference's detection files store them, so this and get_map agree.
+public enum InTrainingEvaluation {
+    public static let settings = DetectionSettings(confidence: 0.05, nmsIoU: 0.5, letterbox: true, maxDetections: 100)
+
+    public static func meanAP(model: Detector, lines: [AnnotationLine], anchors: [(Double, Double)], inputWidth: Int,
+                              inputHeight: Int, settings: DetectionSettings = settings,
+                              progress: (Int) -> Void = { _ in }) throws -> (mAP: Double, perClass: [Int: VOCEvaluator.ClassResult]) {
+        let runner = DetectionRunner(model: model, anchors: anchors, inputWidth: inputWidth, inputHeight: inputHeight, settings: settings)
+        var groundTruth: [[VOCEvaluator.GroundTruth]] = []
+        var detections: [[Detection]] = []
+        for start in stride(from: 0, to: lines.count, by: runner.batchSize) {
+            let chunk = Array(lines[start..<min(start + runner.batchSize, lines.count)])
+            let images = try chunk.map { try Image.load($0.imagePath).image }
+            detections += try runner.detect(images).map { $0.map(wholePixels) }
+            groundTruth += chunk.map { $0.boxes.map { VOCEvaluator.GroundTruth(classIndex: $0.classIndex, x1: $0.x1, y1: $0.y1,
+                                                                                 x2: $0.x2, y2: $0.y2) } }
+            progress(min(start + runner.batchSize, lines.count))
+        }
+        let evaluator = VOCEvaluator()
+        let results = evaluator.evaluate(groundTruth: groundTruth, detections: detections, classCount: model.numClasses)
+        return (evaluator.meanAP(results), results)
+    }
+
+    static func wholePixels(_ d: Detection) -> Detection {
+        var r = d
+        r.left = Double(Int(d.left)); r.top = Double(Int(d.top)); r.right = Double(Int(d.right)); r.bottom = Double(Int(d.bottom))
+        return r
+    }
+}

@@ -1,0 +1,87 @@
+import Foundation
+import Vision
+
+/// The loss folder of a run (`<save_dir>/loss_%Y_%m_%d_%H_%M_%S/`): epoch_loss.txt and
+/// epoch_val_loss.txt (one number a line), epoch_loss.png, TensorBoard scalars `loss` and
+/// `val_loss`, and with evaluation epoch_map.txt (first line 0) and epoch_map.png.
+public final class TrainingLog {
+    public let folder: String
+    public private(set) var losses: [Double] = []
+    public private(set) var valLosses: [Double] = []
+    public private(set) var maps: [Double] = [0]
+    public private(set) var mapEpochs: [Int] = [0]
+    private let tensorBoard: TensorBoardWriter?
+
+    /// A new timestamped folder, or an existing one when resuming (its history is read back).
+    public init(saveDir: String, resumeFolder: String? = nil, evaluation: Bool) throws {
+        if let resumeFolder {
+            folder = resumeFolder
+            losses = Self.numbers(folder + "/epoch_loss.txt")
+            valLosses = Self.numbers(folder + "/epoch_val_loss.txt")
+            let m = Self.numbers(folder + "/epoch_map.txt")
+            if !m.isEmpty { maps = m }
+        } else {
+            let formatter = DateFormatter()
+            formatter.dateFormat = "yyyy_MM_dd_HH_mm_ss"
+            formatter.locale = Locale(identifier: "en_US_POSIX")
+            folder = (saveDir as NSString).appendingPathComponent("loss_" + formatter.string(from: Date()))
+            try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+            if evaluation { try Self.append("0", to: folder + "/epoch_map.txt") }
+        }
+        tensorBoard = try? TensorBoardWriter(folder: folder)
+    }
+
+    static func numbers(_ path: String) -> [Double] {
+        ((try? String(contentsOfFile: path, encoding: .utf8)) ?? "").split(separator: "\n").compactMap { Double($0) }
+    }
+
+    static func append(_ line: String, to path: String) throws {
+        if !FileManager.default.fileExists(atPath: path) { FileManager.default.createFile(atPath: path, contents: nil) }
+        guard let h = FileHandle(forWritingAtPath: path) else { throw YOLOError("\(path): cannot write") }
+        h.seekToEndOfFile()
+        h.write(Data((line + "\n").utf8))
+        try? h.close()
+    }
+
+    public func record(epoch: Int, loss: Double, valLoss: Double) throws {
+        losses.append(loss)
+        valLosses.append(valLoss)
+        try Self.append(String(loss), to: folder + "/epoch_loss.txt")
+        try Self.append(String(valLoss), to: folder + "/epoch_val_loss.txt")
+        tensorBoard?.scalar("loss", loss, step: epoch)
+        tensorBoard?.scalar("val_loss", valLoss, step: epoch)
+        try plotLoss()
+    }
+
+    public func record(epoch: Int, map: Double) throws {
+        maps.append(map)
+        mapEpochs.append(epoch)
+        try Self.append(String(map), to: folder + "/epoch_map.txt")
+        tensorBoard?.scalar("map", map, step: epoch)
+        let chart = LineChart(title: "A Map Curve", xLabel: "Epoch", yLabel: "Map 0.5", series: [
+            .init(name: "train map", x: mapEpochs.map(Double.init), y: maps, color: RGB(220, 20, 20))])
+        try chart.render().save(folder + "/epoch_map.png")
+    }
+
+    /// Train and val loss with smoothed curves (centred moving average over 5 epochs, 15 from 25).
+    func plotLoss() throws {
+        let epochs = losses.indices.map { Double($0 + 1) }
+        var series: [LineChart.Series] = [.init(name: "train loss", x: epochs, y: losses, color: RGB(220, 20, 20)),
+                                          .init(name: "val loss", x: epochs, y: valLosses, color: RGB(255, 127, 80))]
+        if losses.count >= 3 {
+            let window = losses.count < 25 ? 5 : 15
+            series.append(.init(name: "smooth train loss", x: epochs, y: Self.smooth(losses, window), color: RGB(0, 128, 0),
+                                lineWidth: 1, dashed: true))
+            series.append(.init(name: "smooth val loss", x: epochs, y: Self.smooth(valLosses, window), color: RGB(139, 69, 19),
+                                lineWidth: 1, dashed: true))
+        }
+        try LineChart(title: "Loss", xLabel: "Epoch", yLabel: "Loss", series: series).render().save(folder + "/epoch_loss.png")
+    }
+
+    static func smooth(_ values: [Double], _ window: Int) -> [Double] {
+        values.indices.map { i in
+            let lo = max(0, i - window / 2), hi = min(values.count - 1, i + window / 2)
+            return values[lo...hi].reduce(0, +) / Double(hi - lo + 1)
+        }
+    }
+}

@@ -1,0 +1,59 @@
+import ArgumentParser
+import Foundation
+import YOLO
+
+@main
+struct TrainCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "train",
+        abstract: "Train YOLOv4 / YOLOv4-tiny with the parameters in train.swift-config.",
+        discussion: "Edit train.swift-config (every key is explained there), then run train. The backbone is trained "
+            + "frozen for Freeze_Epoch epochs (Freeze_batch_size), then everything until UnFreeze_Epoch "
+            + "(Unfreeze_batch_size).\n\nWrites <save_dir>/loss_<date>/ (epoch_loss.txt, epoch_val_loss.txt, "
+            + "epoch_loss.png, epoch_map.txt, epoch_map.png, TensorBoard events) and weights in <save_dir>: "
+            + "ep###-loss#-val_loss#.pth every save_period epochs, best_epoch_weights.pth, last_epoch_weights.pth and "
+            + "resume_point.pth.\n\nCtrl-C saves and stops; `train --resume` continues exactly where the run stopped "
+            + "(or `--resume FILE` from a given resume point).")
+
+    @Option(help: "Parameter file.") var config = "train.swift-config"
+    @Option(name: .customLong("cfg-options"), parsing: .upToNextOption,
+            help: "Overrides as key=value (e.g. --cfg-options UnFreeze_Epoch=100 'model_path=\"\"').")
+    var cfgOptions: [String] = []
+    @Option(name: .customLong("resume"), help: ArgumentHelp("Continue from a resume point; alone: <save_dir>/resume_point.pth.",
+                                                            valueName: "file"))
+    var resumeFile: String?
+    @Flag(name: .customLong("resume-latest"), help: .hidden) var resumeLatest = false
+
+    /// `--resume` with no file (last argument, or followed by another option) means the latest.
+    static func main() {
+        setvbuf(stdout, nil, _IOLBF, 0)   // logs stream line by line even when redirected to a file
+        var arguments = Array(CommandLine.arguments.dropFirst())
+        if let i = arguments.firstIndex(of: "--resume"), i == arguments.count - 1 || arguments[i + 1].hasPrefix("--") {
+            arguments[i] = "--resume-latest"
+        }
+        do {
+            var command = try parseAsRoot(arguments)
+            try command.run()
+        } catch {
+            exit(withError: error)
+        }
+    }
+
+    func run() throws {
+        runReportingErrors {
+            let settings = try TrainConfig.load(path: config, overrides: cfgOptions)
+            var resume = resumeFile
+            if resumeLatest {
+                resume = (settings.saveDir as NSString).appendingPathComponent("resume_point.pth")
+                guard FileManager.default.fileExists(atPath: resume!) else {
+                    throw YOLOError("\(resume!): no resume point yet (it is written after every epoch and on Ctrl-C)")
+                }
+            }
+            Interruption.install()
+            let outcome = try Trainer(config: settings).run(resumeFrom: resume)
+            if outcome.interrupted { Foundation.exit(130) }
+            if let map = outcome.lastMAP { print(String(format: "Final mAP@0.5 on the validation images: %.2f%%", map * 100)) }
+            print("Logs: \(outcome.logFolder)  Weights: \(settings.saveDir)/best_epoch_weights.pth, last_epoch_weights.pth")
+        }
+    }
+}

@@ -1,0 +1,158 @@
+import Foundation
+import XCTest
+@testable import YOLO
+import NN
+import TensorCore
+
+/// The trainer on a tiny dataset (small demo images at 64x64), small enough for debug builds.
+final class TrainerTests: XCTestCase {
+    /// A project folder with images, training lists, classes and anchors; returns a config for it.
+    func project(images: Int = 8) throws -> (URL, TrainConfig) {
+        let root = temporaryFolder(self, "train")
+        var lines: [AnnotationLine] = []
+        for i in 0..<images {
+            let (image, boxes) = DemoDataset.makeImage(rng: RandomGenerator(seed: 21).fork(stream: UInt64(i)), minSide: 64, maxSide: 80)
+            let path = root.appendingPathComponent("img\(i).jpg").path
+            try image.save(path)
+            lines.append(AnnotationLine(imagePath: path, boxes: boxes))
+        }
+        try write(lines.prefix(6).map(\.text).joined(separator: "\n") + "\n", root.appendingPathComponent("train.txt"))
+        try write(lines.suffix(2).map(\.text).joined(separator: "\n") + "\n", root.appendingPathComponent("val.txt"))
+        try write(DemoDataset.classes.joined(separator: "\n") + "\n", root.appendingPathComponent("classes.txt"))
+        try write("3,4, 6,8, 10,12, 16,20, 24,30, 40,48\n", root.appendingPathComponent("anchors.txt"))
+        var c = TrainConfig()
+        c.model = "yolov4-tiny"
+        c.classesPath = root.appendingPathComponent("classes.txt").path
+        c.anchorsPath = root.appendingPathComponent("anchors.txt").path
+        c.trainAnnotationPath = root.appendingPathComponent("train.txt").path
+        c.valAnnotationPath = root.appendingPathComponent("val.txt").path
+        c.saveDir = root.appendingPathComponent("logs").path
+        c.inputShape = [64, 64]
+        c.freezeTrain = false
+        c.freezeEpoch = 0
+        c.unfreezeEpoch = 2
+        c.freezeBatchSize = 2
+        c.unfreezeBatchSize = 2
+        c.optimizerType = "adam"
+        c.initLR = 4e-3
+        c.minLR = 4e-5
+        c.weightDecay = 0
+        c.savePeriod = 1
+        c.evalPeriod = 1
+        c.numWorkers = 1
+        return (root, c)
+    }
+
+    func trainer(_ c: TrainConfig) -> Trainer {
+        let t = Trainer(config: c, log: { _ in })
+        t.showProgress = false
+        return t
+    }
+
+    func testRunWritesTheReferenceFiles() throws {
+        let (_, c) = try project()
+        let outcome = try trainer(c).run()
+        XCTAssertFalse(outcome.interrupted)
+        XCTAssertEqual(outcome.losses.count, 2)
+        let files = Set(try FileManager.default.contentsOfDirectory(atPath: c.saveDir))
+        XCTAssertTrue(files.contains("best_epoch_weights.pth"))
+        XCTAssertTrue(files.contains("last_epoch_weights.pth"))
+        XCTAssertTrue(files.contains(Checkpoints.resumeName))
+        let epochFiles = files.filter { $0.hasPrefix("ep") }.sorted()
+        XCTAssertEqual(epochFiles.count, 2)
+        XCTAssertTrue(epochFiles[0].hasPrefix("ep001-loss") && epochFiles[0].contains("-val_loss") && epochFiles[0].hasSuffix(".pth"))
+        XCTAssertFalse(files.contains { $0.contains(".tmp") })
+        let folder = outcome.logFolder
+        XCTAssertTrue((folder as NSString).lastPathComponent.hasPrefix("loss_20"))
+        let logs = Set(try FileManager.default.contentsOfDirectory(atPath: folder))
+        for name in ["epoch_loss.txt", "epoch_val_loss.txt", "epoch_loss.png", "epoch_map.txt", "epoch_map.png"] {
+            XCTAssertTrue(logs.contains(name), name)
+        }
+        XCTAssertTrue(logs.contains { $0.hasPrefix("events.out.tfevents.") })
+        let lossLines = try String(contentsOfFile: folder + "/epoch_loss.txt", encoding: .utf8).split(separator: "\n")
+        XCTAssertEqual(lossLines.compactMap { Double($0) }, outcome.losses)
+        let maps = try String(contentsOfFile: folder + "/epoch_map.txt", encoding: .utf8).split(separator: "\n")
+        XCTAssertEqual(maps.count, 3)
+        XCTAssertEqual(maps.first, "0")
+        // The weights load back into a fresh model in full.
+        let fresh = try YOLOv4Tiny(numClasses: 5, anchorsMask: c.anchorsMask)
+        let report = try fresh.load(stateDict: XCTUnwrap(PthReader.load(c.saveDir + "/last_epoch_weights.pth").stateDict))
+        XCTAssertTrue(report.skipped.isEmpty && report.missing.isEmpty)
+    }
+
+    func testFrozenPhaseKeepsTheBackboneAndThenUnfreezes() throws {
+        var (_, c) = try project()
+        c.freezeTrain = true
+        c.freezeEpoch = 1
+        c.unfreezeEpoch = 2
+        c.evalFlag = false
+        let outcome = try trainer(c).run()
+        XCTAssertEqual(outcome.losses.count, 2)
+        let initial = try YOLOv4Tiny(numClasses: 5, anchorsMask: c.anchorsMask, seed: UInt64(c.seed))
+        let first = c.saveDir + "/" + Checkpoints.epochName(1, loss: outcome.losses[0], valLoss: outcome.valLosses[0])
+        let afterFrozen = Dictionary(uniqueKeysWithValues: try XCTUnwrap(PthReader.load(first).stateDict))
+        // After the frozen epoch the backbone's weights are the initial ones, its BN statistics moved, the head trained.
+        XCTAssertEqual(try afterFrozen["backbone.conv1.conv.weight"]!.toArray(), try initial.backbone.conv1.conv.weight.value.toArray())
+        XCTAssertNotEqual(try afterFrozen["backbone.conv1.bn.running_mean"]!.toArray(),
+                          try initial.backbone.conv1.bn.runningMean.value.toArray())
+        XCTAssertNotEqual(try afterFrozen["conv_for_P5.conv.weight"]!.toArray(), try initial.convForP5.conv.weight.value.toArray())
+        // After the unfrozen epoch the backbone changed too.
+        let last = Dictionary(uniqueKeysWithValues: try XCTUnwrap(PthReader.load(c.saveDir + "/last_epoch_weights.pth").stateDict))
+        XCTAssertNotEqual(try last["backbone.conv1.conv.weight"]!.toArray(), try afterFrozen["backbone.conv1.conv.weight"]!.toArray())
+    }
+
+    func testInterruptionAndResumeEndWhereAnUninterruptedRunEnds() throws {
+        var (root, c) = try project()
+        c.evalFlag = false
+        let straight = try trainer(c).run()
+
+        c.saveDir = root.appendingPathComponent("logs-interrupted").path
+        let interrupted = trainer(c)
+        interrupted.afterStep = { epoch, step, _ in if epoch == 0 && step == 2 { Interruption.set(true) } }
+        let stopped = try interrupted.run()
+        Interruption.set(false)
+        XCTAssertTrue(stopped.interrupted)
+        let files = try FileManager.default.contentsOfDirectory(atPath: c.saveDir)
+        XCTAssertTrue(files.contains("last_epoch_weights.pth"))
+        XCTAssertTrue(files.contains(Checkpoints.resumeName))
+        XCTAssertFalse(files.contains { $0.contains(".tmp") })
+
+        let resumed = try trainer(c).run(resumeFrom: c.saveDir + "/" + Checkpoints.resumeName)
+        XCTAssertEqual(resumed.losses.count, 2)
+        for (a, b) in zip(resumed.losses, straight.losses) { XCTAssertEqual(a, b, accuracy: 1e-4 * max(1, abs(b))) }
+        for (a, b) in zip(resumed.valLosses, straight.valLosses) { XCTAssertEqual(a, b, accuracy: 1e-4 * max(1, abs(b))) }
+        let w1 = try XCTUnwrap(PthReader.load(root.appendingPathComponent("logs/last_epoch_weights.pth").path).stateDict)
+        let w2 = try XCTUnwrap(PthReader.load(c.saveDir + "/last_epoch_weights.pth").stateDict)
+        let a = try w1.first { $0.0 == "yolo_headP5.1.weight" }!.1.toArray(), b = try w2.first { $0.0 == "yolo_headP5.1.weight" }!.1.toArray()
+        for (x, y) in zip(a, b) { XCTAssertEqual(x, y, accuracy: 1e-4) }
+    }
+
+    func testDatasetTooSmallAndUnavailableFeaturesAreRefused() throws {
+        var (_, c) = try project()
+        c.unfreezeBatchSize = 4   // 2 validation images: no full batch
+        XCTAssertThrowsError(try trainer(c).run()) { assertMessage($0, contains: ["dataset too small", "batch size of 4", "2 validation"]) }
+        var f = try project().1
+        f.fp16 = true
+        XCTAssertThrowsError(try trainer(f).run()) { assertMessage($0, contains: ["fp16", "not available yet"]) }
+    }
+
+    func testTheTrainExecutableRefusesABadConfigWithTheLine() throws {
+        let binary = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent(".build/debug/train")
+        guard FileManager.default.isExecutableFile(atPath: binary.path) else { throw XCTSkip("train is not built at \(binary.path)") }
+        let folder = temporaryFolder(self, "cli")
+        let config = folder.appendingPathComponent("bad.swift-config")
+        try write("seed = 3\nUnfreeze_Batch_size = 8\n", config)
+        let process = Process()
+        process.executableURL = binary
+        process.arguments = ["--config", config.path]
+        let errors = Pipe()
+        process.standardError = errors
+        process.standardOutput = Pipe()
+        try process.run()
+        process.waitUntilExit()
+        let text = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        XCTAssertEqual(process.terminationStatus, 1)
+        XCTAssertTrue(text.contains("bad.swift-config:2: unknown key 'Unfreeze_Batch_size'; did you mean 'Unfreeze_batch_size'?"), text)
+    }
+}
