@@ -109,58 +109,18 @@ public final class Trainer {
             }
             optimizer.lr = Float(try LearningRate.scheduled(c.lrDecayType, lr: lr, minLR: minLR, total: c.unfreezeEpoch, epoch: epoch))
 
-            // Training
-            log("Start Train")
-            let steps = trainLoader.batchesPerEpoch
-            let bar = showProgress ? ProgressBar(title: "Epoch \(epoch + 1)/\(c.unfreezeEpoch)", total: steps, unit: "it") : nil
-            model.train()
-            var lossSum = epoch == startEpoch ? carriedLoss : 0
             let first = epoch == startEpoch ? startBatch : 0
-            let batches = trainLoader.batches(epoch: epoch, startBatch: first)
-            var step = first
-            while let batch = try batches.nextBatch() {
-                optimizer.zeroGrad()
-                let value = try loss.total(model.outputs(batch.images), targets: batch.targets)
-                let number = Double(try value.item())
-                guard number.isFinite else {
-                    batches.stop()
-                    throw YOLOError("the loss became \(number) at epoch \(epoch + 1), batch \(step + 1); stopped without saving "
-                                    + "these weights (the last good ones are in \(c.saveDir)). Lower Init_lr or check the data.")
-                }
-                try value.backward()
-                try optimizer.step()
-                lossSum += number
-                step += 1
-                bar?.update(step, status: String(format: "loss %.3f lr %.2e", lossSum / Double(step), optimizer.lr))
-                afterStep?(epoch, step, number)
-                if Interruption.requested {
-                    batches.stop()
-                    return try interrupt(model, optimizer, logs, epoch: epoch, batch: step, unfrozen: unfrozen, lossSum: lossSum,
-                                         bestValLoss: bestValLoss, path: path)
-                }
+            let trained = try trainEpoch(epoch, model: model, optimizer: optimizer, loss: loss, loader: trainLoader,
+                                         startBatch: first, carriedLoss: epoch == startEpoch ? carriedLoss : 0)
+            let meanLoss: Double
+            switch trained {
+            case .finished(let mean):
+                meanLoss = mean
+            case .interrupted(let batch, let lossSum):
+                return try interrupt(model, optimizer, logs, epoch: epoch, batch: batch, unfrozen: unfrozen, lossSum: lossSum,
+                                     bestValLoss: bestValLoss, path: path)
             }
-            bar?.finish(status: String(format: "loss %.3f lr %.2e", lossSum / Double(max(steps, 1)), optimizer.lr))
-            log("Finish Train")
-            if !trainLoader.skippedImages.isEmpty { log("Warning: \(trainLoader.skippedImages.count) unreadable images skipped so far") }
-
-            // Validation
-            log("Start Validation")
-            model.eval()
-            var valSum = 0.0
-            let valSteps = valLoader.batchesPerEpoch
-            let valBar = showProgress ? ProgressBar(title: "Epoch \(epoch + 1)/\(c.unfreezeEpoch)", total: valSteps, unit: "it") : nil
-            var valStep = 0
-            let valBatches = valLoader.batches(epoch: 0)
-            while let batch = try valBatches.nextBatch() {
-                valSum += Double(try withNoGrad { try loss.total(model.outputs(batch.images), targets: batch.targets).item() })
-                valStep += 1
-                valBar?.update(valStep, status: String(format: "val_loss %.3f", valSum / Double(valStep)))
-            }
-            valBar?.finish(status: String(format: "val_loss %.3f", valSum / Double(max(valSteps, 1))))
-            model.train()
-            log("Finish Validation")
-
-            let meanLoss = lossSum / Double(max(steps, 1)), meanVal = valSum / Double(max(valSteps, 1))
+            let meanVal = try validate(epoch, model: model, loss: loss, loader: valLoader)
             try logs.record(epoch: epoch + 1, loss: meanLoss, valLoss: meanVal)
             if c.evalFlag && (epoch + 1) % c.evalPeriod == 0 {
                 log("Calculate Map.")
@@ -172,22 +132,91 @@ public final class Trainer {
             }
             log("Epoch:\(epoch + 1)/\(c.unfreezeEpoch)")
             log(String(format: "Total Loss: %.3f || Val Loss: %.3f ", meanLoss, meanVal))
-
-            if (epoch + 1) % c.savePeriod == 0 || epoch + 1 == c.unfreezeEpoch {
-                try Checkpoints.saveWeights(model, to: path(Checkpoints.epochName(epoch + 1, loss: meanLoss, valLoss: meanVal)))
-                Checkpoints.prune(saveDir: c.saveDir, keep: c.keepCheckpoints)
-            }
-            if bestValLoss == nil || meanVal <= bestValLoss! {
-                log("Save best model to best_epoch_weights.pth")
-                bestValLoss = meanVal
-                try Checkpoints.saveWeights(model, to: path("best_epoch_weights.pth"))
-            }
-            try Checkpoints.saveWeights(model, to: path("last_epoch_weights.pth"))
-            try ResumePoint(epoch: epoch + 1, batch: 0, unfrozen: unfrozen, lossSum: 0, bestValLoss: bestValLoss,
-                            logFolder: logs.folder, seed: c.seed).save(model: model, optimizer: optimizer, to: path(Checkpoints.resumeName))
+            try saveCheckpoints(epoch, model: model, optimizer: optimizer, meanLoss: meanLoss, meanVal: meanVal,
+                                bestValLoss: &bestValLoss, unfrozen: unfrozen, logs: logs, path: path)
         }
         return Outcome(epochsDone: c.unfreezeEpoch, lastMAP: lastMAP, logFolder: logs.folder, interrupted: false,
                        losses: logs.losses, valLosses: logs.valLosses)
+    }
+
+    enum EpochResult {
+        case finished(meanLoss: Double)
+        case interrupted(batch: Int, lossSum: Double)
+    }
+
+    /// One epoch of training from `startBatch`; stops early (with where it stopped) on Ctrl-C.
+    private func trainEpoch(_ epoch: Int, model: Detector, optimizer: Optimizer, loss: YOLOLoss, loader: DataLoader,
+                            startBatch: Int, carriedLoss: Double) throws -> EpochResult {
+        log("Start Train")
+        let steps = loader.batchesPerEpoch
+        let bar = showProgress ? ProgressBar(title: "Epoch \(epoch + 1)/\(config.unfreezeEpoch)", total: steps, unit: "it") : nil
+        model.train()
+        var lossSum = carriedLoss
+        var step = startBatch
+        let batches = loader.batches(epoch: epoch, startBatch: startBatch)
+        while let batch = try batches.nextBatch() {
+            optimizer.zeroGrad()
+            let value = try loss.total(model.outputs(batch.images), targets: batch.targets)
+            let number = Double(try value.item())
+            guard number.isFinite else {
+                batches.stop()
+                throw YOLOError("the loss became \(number) at epoch \(epoch + 1), batch \(step + 1); stopped without saving "
+                                + "these weights (the last good ones are in \(config.saveDir)). Lower Init_lr or check the data.")
+            }
+            try value.backward()
+            try optimizer.step()
+            lossSum += number
+            step += 1
+            bar?.update(step, status: String(format: "loss %.3f lr %.2e", lossSum / Double(step), optimizer.lr))
+            afterStep?(epoch, step, number)
+            if Interruption.requested {
+                batches.stop()
+                return .interrupted(batch: step, lossSum: lossSum)
+            }
+        }
+        bar?.finish(status: String(format: "loss %.3f lr %.2e", lossSum / Double(max(steps, 1)), optimizer.lr))
+        log("Finish Train")
+        if !loader.skippedImages.isEmpty { log("Warning: \(loader.skippedImages.count) unreadable images skipped so far") }
+        return .finished(meanLoss: lossSum / Double(max(steps, 1)))
+    }
+
+    /// Mean validation loss in eval mode (running statistics), always over the same batches.
+    private func validate(_ epoch: Int, model: Detector, loss: YOLOLoss, loader: DataLoader) throws -> Double {
+        log("Start Validation")
+        model.eval()
+        defer { model.train() }
+        var valSum = 0.0
+        let steps = loader.batchesPerEpoch
+        let bar = showProgress ? ProgressBar(title: "Epoch \(epoch + 1)/\(config.unfreezeEpoch)", total: steps, unit: "it") : nil
+        var step = 0
+        let batches = loader.batches(epoch: 0)
+        while let batch = try batches.nextBatch() {
+            valSum += Double(try withNoGrad { try loss.total(model.outputs(batch.images), targets: batch.targets).item() })
+            step += 1
+            bar?.update(step, status: String(format: "val_loss %.3f", valSum / Double(step)))
+        }
+        bar?.finish(status: String(format: "val_loss %.3f", valSum / Double(max(steps, 1))))
+        log("Finish Validation")
+        return valSum / Double(max(steps, 1))
+    }
+
+    /// ep###-loss-val_loss.pth every save_period epochs and at the end, best and last weights, and
+    /// the resume point for the next epoch.
+    private func saveCheckpoints(_ epoch: Int, model: Detector, optimizer: Optimizer, meanLoss: Double, meanVal: Double,
+                                 bestValLoss: inout Double?, unfrozen: Bool, logs: TrainingLog, path: (String) -> String) throws {
+        let c = config
+        if (epoch + 1) % c.savePeriod == 0 || epoch + 1 == c.unfreezeEpoch {
+            try Checkpoints.saveWeights(model, to: path(Checkpoints.epochName(epoch + 1, loss: meanLoss, valLoss: meanVal)))
+            Checkpoints.prune(saveDir: c.saveDir, keep: c.keepCheckpoints)
+        }
+        if bestValLoss == nil || meanVal <= bestValLoss! {
+            log("Save best model to best_epoch_weights.pth")
+            bestValLoss = meanVal
+            try Checkpoints.saveWeights(model, to: path("best_epoch_weights.pth"))
+        }
+        try Checkpoints.saveWeights(model, to: path("last_epoch_weights.pth"))
+        try ResumePoint(epoch: epoch + 1, batch: 0, unfrozen: unfrozen, lossSum: 0, bestValLoss: bestValLoss,
+                        logFolder: logs.folder, seed: c.seed).save(model: model, optimizer: optimizer, to: path(Checkpoints.resumeName))
     }
 
     private func interrupt(_ model: Detector, _ optimizer: Optimizer, _ logs: TrainingLog, epoch: Int, batch: Int, unfrozen: Bool,
