@@ -4,6 +4,8 @@
 /// Errors name the file and line.
 struct ConfigParser {
     let file: String
+    /// Whether errors add ":line" to the file name (not for a command-line override).
+    var numberLines = true
 
     func parse(_ text: String, known: [String: ConfigValue] = [:]) throws -> [(key: String, value: ConfigValue, line: Int)] {
         var values = known
@@ -11,7 +13,7 @@ struct ConfigParser {
         for (index, rawLine) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
             let line = stripComment(String(rawLine)).trimmingCharacters(in: .whitespaces)
             if line.isEmpty { continue }
-            let where_ = "\(file):\(index + 1)"
+            let where_ = numberLines ? "\(file):\(index + 1)" : file
             guard let eq = line.firstIndex(of: "=") else {
                 throw YOLOError("\(where_): expected 'name = value', found '\(line)'")
             }

@@ -108,8 +108,8 @@ public struct TrainConfig {
             try config.set(key, value, location: "\(path):\(line)")
             known[key] = value
         }
-        for (i, override) in overrides.enumerated() {
-            let entries = try ConfigParser(file: "--cfg-options #\(i + 1)").parse(override, known: known)
+        for override in overrides {
+            let entries = try ConfigParser(file: "--cfg-options '\(override)'", numberLines: false).parse(override, known: known)
             for (key, value, _) in entries {
                 try config.set(key, value, location: "--cfg-options '\(override)'")
                 known[key] = value
