@@ -13,6 +13,6 @@ if ! ls VOCdevkit/VOC2007/Annotations/*.xml >/dev/null 2>&1; then
   "$bin/make_demo_dataset"
 fi
 "$bin/voc_annotation" --classes-path model_data/demo_classes.txt
-# Anchors are pixels at the training input size (train.swift-config: input_shape = [256, 256]).
-"$bin/kmeans_for_anchors" --anchors-num 6 --input-shape 256,256 --output model_data/demo_tiny_anchors.txt
+# Anchors are pixels at the training input size (train.swift-config: input_shape = [224, 224]).
+"$bin/kmeans_for_anchors" --anchors-num 6 --input-shape 224,224 --output model_data/demo_tiny_anchors.txt
 "$bin/train" "$@"

@@ -136,6 +136,52 @@ final class TrainerTests: XCTestCase {
         XCTAssertThrowsError(try trainer(f).run()) { assertMessage($0, contains: ["fp16", "not available yet"]) }
     }
 
+    func testTheTrainExecutableRunsATinyProjectEndToEnd() throws {
+        let binary = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent(".build/debug/train")
+        guard FileManager.default.isExecutableFile(atPath: binary.path) else { throw XCTSkip("train is not built at \(binary.path)") }
+        let (root, c) = try project()
+        let config = root.appendingPathComponent("tiny.swift-config")
+        try write("""
+        model = 'yolov4-tiny'
+        classes_path = '\(c.classesPath)'
+        anchors_path = '\(c.anchorsPath)'
+        anchors_mask = [[3, 4, 5], [1, 2, 3]]
+        input_shape = [64, 64]
+        Freeze_Train = False
+        Freeze_Epoch = 0
+        UnFreeze_Epoch = 1
+        Freeze_batch_size = 2
+        Unfreeze_batch_size = 2
+        optimizer_type = 'adam'
+        Init_lr = 4e-3
+        Min_lr = Init_lr * 0.01
+        weight_decay = 0
+        eval_period = 1
+        num_workers = 1
+        save_dir = '\(c.saveDir)'
+        train_annotation_path = '\(c.trainAnnotationPath)'
+        val_annotation_path = '\(c.valAnnotationPath)'
+        """, config)
+        let process = Process()
+        process.executableURL = binary
+        process.arguments = ["--config", config.path, "--cfg-options", "seed=5"]
+        let output = Pipe()
+        process.standardOutput = output
+        process.standardError = Pipe()
+        try process.run()
+        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        XCTAssertEqual(process.terminationStatus, 0, text)
+        for line in ["Configurations:", "Start Train", "Finish Train", "Start Validation", "Finish Validation", "Epoch:1/1",
+                     "Total Loss:", "Save best model to best_epoch_weights.pth", "Final mAP@0.5 on the validation images:"] {
+            XCTAssertTrue(text.contains(line), "missing '\(line)' in:\n\(text)")
+        }
+        let files = try FileManager.default.contentsOfDirectory(atPath: c.saveDir)
+        XCTAssertTrue(files.contains("best_epoch_weights.pth") && files.contains("last_epoch_weights.pth"))
+        XCTAssertTrue(files.contains { $0.hasPrefix("ep001-loss") })
+    }
+
     func testTheTrainExecutableRefusesABadConfigWithTheLine() throws {
         let binary = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
             .appendingPathComponent(".build/debug/train")
