@@ -202,3 +202,20 @@ final class TrainerTests: XCTestCase {
         XCTAssertTrue(text.contains("bad.swift-config:2: unknown key 'Unfreeze_Batch_size'; did you mean 'Unfreeze_batch_size'?"), text)
     }
 }
+
+final class CheckpointTests: XCTestCase {
+    func testNamesAndTheCapOnKeptEpochFiles() throws {
+        XCTAssertEqual(Checkpoints.epochName(7, loss: 1.23456, valLoss: 0.5), "ep007-loss1.235-val_loss0.500.pth")
+        let folder = temporaryFolder(self, "prune")
+        for name in ["ep001-loss2.000-val_loss2.000.pth", "ep002-loss1.000-val_loss1.000.pth", "ep003-loss0.500-val_loss0.500.pth",
+                     "best_epoch_weights.pth", "last_epoch_weights.pth"] {
+            try write("x", folder.appendingPathComponent(name))
+        }
+        Checkpoints.prune(saveDir: folder.path, keep: 2)
+        XCTAssertEqual(Set(try FileManager.default.contentsOfDirectory(atPath: folder.path)),
+                       ["ep002-loss1.000-val_loss1.000.pth", "ep003-loss0.500-val_loss0.500.pth", "best_epoch_weights.pth",
+                        "last_epoch_weights.pth"])
+        Checkpoints.prune(saveDir: folder.path, keep: 0)   // 0 keeps all
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: folder.path).count, 4)
+    }
+}
