@@ -29,11 +29,7 @@ public final class BatchNorm2d: Module {
     public override func forward(_ x: Tensor) throws -> Tensor {
         let y = try x.batchNorm2d(weight: weight.value, bias: bias.value, runningMean: runningMean.value,
                                   runningVar: runningVar.value, training: isTraining, momentum: momentum, epsilon: epsilon)
-        if isTraining { try withNoGrad { try batchesTracked.value.add_(batchesTracked.value.scalarLikeOne()) } }
+        if isTraining { try withNoGrad { try batchesTracked.value.add_(batchesTracked.value.scalarLike(1)) } }
         return y
     }
-}
-
-extension Tensor {
-    func scalarLikeOne() throws -> Tensor { try Tensor.full([], 1, dtype: dtype, device: device) }
 }

@@ -58,7 +58,7 @@ public final class Optimizer {
                     switch kind {
                     case .sgd:
                         let first = s == nil
-                        if first { s = (try param.emptyLikePublic(), nil, 0) }
+                        if first { s = (try Tensor.zeros(param.shape, device: param.device), nil, 0) }
                         try param.backend.sgdStep(parameter: param, gradient: g, momentumBuffer: s!.first, lr: lr, momentum: momentum,
                                                   weightDecay: group.weightDecay, nesterov: nesterov, firstStep: first)
                     case .adam, .adamw:
@@ -101,9 +101,4 @@ public final class Optimizer {
         }
         state = restored
     }
-}
-
-extension Tensor {
-    /// Zero-filled contiguous tensor like this one.
-    func emptyLikePublic() throws -> Tensor { try Tensor.zeros(shape, dtype: dtype, device: device) }
 }

@@ -11,7 +11,7 @@ extension Tensor {
     }
 
     /// A rank-0 tensor of this tensor's dtype and device.
-    func scalarLike(_ value: Float) throws -> Tensor {
+    public func scalarLike(_ value: Float) throws -> Tensor {
         try Tensor.full([], Double(value), dtype: dtype, device: device)
     }
 

@@ -1,5 +1,6 @@
 import Foundation
 import TensorCore
+import Vision
 
 /// What `voc_annotation` does: split the annotated images into ImageSets/Main lists and write the
 /// training lists `<year>_train.txt` / `<year>_val.txt` in the reference line format.
@@ -190,19 +191,7 @@ public struct VOCAnnotationTool {
     }
 }
 
-/// Writes text through a temporary file renamed into place.
+/// Writes text through a temporary file renamed into place (Vision's atomic writer).
 func writeText(_ text: String, to path: String) throws {
-    let url = URL(fileURLWithPath: path)
-    try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
-    let temporary = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).tmp-\(getpid())")
-    do {
-        try Data(text.utf8).write(to: temporary)
-        guard rename(temporary.path, url.path) == 0 else { throw YOLOError("\(path): cannot move the finished file into place") }
-    } catch let error as YOLOError {
-        try? FileManager.default.removeItem(at: temporary)
-        throw error
-    } catch {
-        try? FileManager.default.removeItem(at: temporary)
-        throw YOLOError("\(path): cannot write: \(error.localizedDescription)")
-    }
+    do { try writeAtomically(Data(text.utf8), to: path) } catch { throw YOLOError("\(error)") }
 }

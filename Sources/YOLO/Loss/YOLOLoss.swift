@@ -75,7 +75,7 @@ public struct YOLOLoss {
         let counted = try (positives + negatives).clamp(max: 1)   // positives are never negatives; kept safe
         if focalLoss {
             let pos = try positives.greater(0)
-            let weight = try Tensor.where(pos, conf.scalarFill(focalAlpha), conf.scalarFill(1 - focalAlpha))
+            let weight = try Tensor.where(pos, conf.scalarLike(focalAlpha), conf.scalarLike(1 - focalAlpha))
             let hardness = try Tensor.where(pos, 1 - conf, conf).pow(focalGamma)
             loss = try (BoxMath.bce(conf, positives) * weight * hardness * counted).sum() / counted.sum().clamp(min: 1) * focalRatio
         } else {
@@ -141,8 +141,4 @@ public struct YOLOLoss {
             return try best.lessEqual(ignoreThreshold).to(.float32)
         }
     }
-}
-
-extension Tensor {
-    func scalarFill(_ value: Float) throws -> Tensor { try Tensor.full([], Double(value), device: device) }
 }
