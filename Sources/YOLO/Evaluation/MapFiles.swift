@@ -1,0 +1,87 @@
+import Foundation
+import Vision
+
+/// The map_out/ folder of get_map (SPEC §8): `ground-truth/<id>.txt` lines
+/// `name left top right bottom [difficult]`, `detection-results/<id>.txt` lines
+/// `name score left top right bottom`, and `results/`.
+public struct MapFiles {
+    public let root: String
+    public init(root: String) { self.root = root }
+
+    public var groundTruthFolder: String { root + "/ground-truth" }
+    public var detectionFolder: String { root + "/detection-results" }
+    public var resultsFolder: String { root + "/results" }
+
+    public func writeGroundTruth(id: String, objects: [VOCObject]) throws {
+        let text = objects.map { o in
+            "\(o.name) \(Int(o.xmin)) \(Int(o.ymin)) \(Int(o.xmax)) \(Int(o.ymax))" + (o.difficult ? " difficult" : "")
+        }.joined(separator: "\n")
+        try writeText(text.isEmpty ? "" : text + "\n", to: "\(groundTruthFolder)/\(id).txt")
+    }
+
+    /// Scores are written as the reference does: the first 6 characters of the number.
+    public func writeDetections(id: String, detections: [Detection], classes: ClassNames) throws {
+        let text = detections.map { d in
+            "\(classes.names[d.classIndex]) \(String(String(d.score).prefix(6))) \(Int(d.left)) \(Int(d.top)) \(Int(d.right)) \(Int(d.bottom))"
+        }.joined(separator: "\n")
+        try writeText(text.isEmpty ? "" : text + "\n", to: "\(detectionFolder)/\(id).txt")
+    }
+
+    /// Reads both folders back for the evaluator; every ground-truth file needs a detection file.
+    public func load(classes: ClassNames) throws -> (ids: [String], truth: [[VOCEvaluator.GroundTruth]], detections: [[Detection]]) {
+        let ids = ((try? FileManager.default.contentsOfDirectory(atPath: groundTruthFolder)) ?? [])
+            .filter { $0.hasSuffix(".txt") }.map { String($0.dropLast(4)) }.sorted()
+        guard !ids.isEmpty else { throw YOLOError("\(groundTruthFolder): no ground-truth files (run with map_mode 0 or 2 first)") }
+        var truth: [[VOCEvaluator.GroundTruth]] = [], detections: [[Detection]] = []
+        for id in ids {
+            let gtPath = "\(groundTruthFolder)/\(id).txt", dtPath = "\(detectionFolder)/\(id).txt"
+            guard FileManager.default.fileExists(atPath: dtPath) else {
+                throw YOLOError("\(gtPath) has no detection file \(dtPath) (run with map_mode 0 or 1 first)")
+            }
+            truth.append(try lines(gtPath).enumerated().compactMap { n, fields in
+                guard fields.count >= 5 else { throw YOLOError("\(gtPath):\(n + 1): expected 'name left top right bottom [difficult]'") }
+                let difficult = fields.last == "difficult"
+                let numbers = fields.suffix(difficult ? 5 : 4).prefix(4).compactMap(Double.init)
+                let name = fields.prefix(fields.count - (difficult ? 5 : 4)).joined(separator: " ")
+                guard numbers.count == 4 else { throw YOLOError("\(gtPath):\(n + 1): coordinates are not numbers") }
+                guard let c = classes.index(of: name) else { return nil }
+                return VOCEvaluator.GroundTruth(classIndex: c, x1: numbers[0], y1: numbers[1], x2: numbers[2], y2: numbers[3],
+                                                difficult: difficult)
+            })
+            detections.append(try lines(dtPath).enumerated().compactMap { n, fields in
+                guard fields.count >= 6, let score = Double(fields[fields.count - 5]) else {
+                    throw YOLOError("\(dtPath):\(n + 1): expected 'name score left top right bottom'")
+                }
+                let numbers = fields.suffix(4).compactMap(Double.init)
+                let name = fields.prefix(fields.count - 5).joined(separator: " ")
+                guard numbers.count == 4 else { throw YOLOError("\(dtPath):\(n + 1): coordinates are not numbers") }
+                guard let c = classes.index(of: name) else { return nil }
+                return Detection(top: numbers[1], left: numbers[0], bottom: numbers[3], right: numbers[2], classIndex: c,
+                                 score: score, objectness: score, classProbability: 1)
+            })
+        }
+        return (ids, truth, detections)
+    }
+
+    private func lines(_ path: String) throws -> [[String]] {
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { throw YOLOError("\(path): cannot read") }
+        return text.split(whereSeparator: \.isNewline).map { $0.split(separator: " ").map(String.init) }.filter { !$0.isEmpty }
+    }
+
+    /// results.txt with the reference's per-class lines and mAP, and the mAP bar chart.
+    public func writeResults(_ results: [Int: VOCEvaluator.ClassResult], mAP: Double, classes: ClassNames) throws -> [String] {
+        var lines: [String] = []
+        for (c, r) in results.sorted(by: { $0.key < $1.key }) where r.groundTruthCount > 0 {
+            lines.append(String(format: "%.2f%% = %@ AP \t||\tscore_threhold=0.5 : F1=%.2f ; Recall=%.2f%% ; Precision=%.2f%%",
+                                r.ap * 100, classes.names[c], r.f1AtThreshold, r.recallAtThreshold * 100, r.precisionAtThreshold * 100))
+        }
+        lines.append(String(format: "mAP = %.2f%%", mAP * 100))
+        try writeText("# AP and precision/recall per class\n" + lines.joined(separator: "\n") + "\n", to: resultsFolder + "/results.txt")
+        let ranked = results.filter { $0.value.groundTruthCount > 0 }.sorted { $0.value.ap < $1.value.ap }
+        try BarChart(title: String(format: "mAP = %.2f%%", mAP * 100), xLabel: "Average Precision",
+                     labels: ranked.map { classes.names[$0.key] }, values: ranked.map { $0.value.ap },
+                     colors: [RGB(65, 105, 225)], valueFormat: { String(format: "%.2f", $0) })
+            .render().save(resultsFolder + "/mAP.png")
+        return lines
+    }
+}

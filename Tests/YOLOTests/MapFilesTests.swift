@@ -1,0 +1,41 @@
+import Foundation
+import XCTest
+@testable import YOLO
+
+final class MapFilesTests: XCTestCase {
+    func testFormatsRoundTripAndAgreeWithTheInMemoryEvaluation() throws {
+        let files = MapFiles(root: temporaryFolder(self, "mapout").path)
+        let classes = ClassNames(["big dog", "cat"])
+        let objects = [VOCObject(name: "big dog", difficult: false, truncated: false, xmin: 10, ymin: 20, xmax: 50, ymax: 60),
+                       VOCObject(name: "cat", difficult: true, truncated: false, xmin: 0, ymin: 0, xmax: 9, ymax: 9),
+                       VOCObject(name: "horse", difficult: false, truncated: false, xmin: 1, ymin: 1, xmax: 5, ymax: 5)]
+        try files.writeGroundTruth(id: "a", objects: objects)
+        let detections = [Detection(top: 21, left: 11, bottom: 59, right: 49, classIndex: 0, score: 0.912345678, objectness: 0.9,
+                                    classProbability: 1),
+                          Detection(top: 100, left: 100, bottom: 120, right: 120, classIndex: 1, score: 0.3, objectness: 0.3,
+                                    classProbability: 1)]
+        try files.writeDetections(id: "a", detections: detections, classes: classes)
+        XCTAssertEqual(try String(contentsOfFile: files.groundTruthFolder + "/a.txt", encoding: .utf8),
+                       "big dog 10 20 50 60\ncat 0 0 9 9 difficult\nhorse 1 1 5 5\n")
+        XCTAssertEqual(try String(contentsOfFile: files.detectionFolder + "/a.txt", encoding: .utf8),
+                       "big dog 0.9123 11 21 49 59\ncat 0.3 100 100 120 120\n")
+        let (ids, truth, loaded) = try files.load(classes: classes)
+        XCTAssertEqual(ids, ["a"])
+        XCTAssertEqual(truth[0].count, 2)                 // the unknown class is not in the classes list
+        XCTAssertTrue(truth[0][1].difficult)
+        let evaluator = VOCEvaluator()
+        let fromFiles = evaluator.meanAP(evaluator.evaluate(groundTruth: truth, detections: loaded, classCount: 2))
+        let direct = evaluator.meanAP(evaluator.evaluate(
+            groundTruth: [[.init(classIndex: 0, x1: 10, y1: 20, x2: 50, y2: 60), .init(classIndex: 1, x1: 0, y1: 0, x2: 9, y2: 9, difficult: true)]],
+            detections: [detections], classCount: 2))
+        XCTAssertEqual(fromFiles, direct)
+        XCTAssertEqual(fromFiles, 1)                      // only 'big dog' has countable ground truth, found once
+        let lines = try files.writeResults(evaluator.evaluate(groundTruth: truth, detections: loaded, classCount: 2), mAP: fromFiles,
+                                           classes: classes)
+        XCTAssertEqual(lines.last, "mAP = 100.00%")
+        XCTAssertTrue(lines[0].hasPrefix("100.00% = big dog AP"))
+        XCTAssertTrue(FileManager.default.fileExists(atPath: files.resultsFolder + "/mAP.png"))
+        try FileManager.default.removeItem(atPath: files.detectionFolder + "/a.txt")
+        XCTAssertThrowsError(try files.load(classes: classes)) { assertMessage($0, contains: ["a.txt has no detection file"]) }
+    }
+}
