@@ -45,6 +45,7 @@ let package = Package(
         .executableTarget(name: "kmeans_for_anchors", dependencies: ["YOLO", "Vision", "TensorCore", argumentParser]),
         .executableTarget(name: "make_demo_dataset", dependencies: ["YOLO", argumentParser]),
         .executableTarget(name: "train", dependencies: ["YOLO", argumentParser]),
+        .executableTarget(name: "predict", dependencies: ["YOLO", "NN", "Vision", "TensorCore", argumentParser]),
         .executableTarget(name: "get_map", dependencies: ["YOLO", "NN", "Vision", argumentParser]),
         .executableTarget(name: "summary", dependencies: ["YOLO", argumentParser]),
         .executableTarget(name: "model_benchmark", dependencies: ["YOLO", "NN", "TensorCore", argumentParser]),
