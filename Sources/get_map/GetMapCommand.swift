@@ -78,11 +78,11 @@ struct GetMapCommand: ParsableCommand {
             }
             if mapMode == 0 || mapMode == 3 {
                 print("Get map.")
-                let (_, truth, detections) = try files.load(classes: classes)
+                let (loadedIds, truth, detections) = try files.load(classes: classes)
                 let evaluator = VOCEvaluator(iouThreshold: minOverlap)
                 let results = evaluator.evaluate(groundTruth: truth, detections: detections, classCount: classes.count)
                 let map = evaluator.meanAP(results)
-                for line in try files.writeResults(results, mAP: map, classes: classes) { print(line) }
+                for line in try files.writeResults(results, mAP: map, classes: classes, images: loadedIds.count) { print(line) }
                 print("Get map done. Results in \(files.resultsFolder)/")
             }
         }

@@ -3,6 +3,16 @@ import XCTest
 @testable import YOLO
 
 final class MapFilesTests: XCTestCase {
+    func testLogAverageMissRate() {
+        // Recall 0.5 with no false positive at any FPPI: miss rate 0.5 at all 9 points -> 0.5.
+        XCTAssertEqual(VOCEvaluator.logAverageMissRate(recall: [0.5], falsePositives: [0], images: 10), 0.5, accuracy: 1e-12)
+        // After one false positive over 10 images (FPPI 0.1) recall reaches 1: points below 0.1 see 0.5,
+        // those at or above it 1e-10 (floor): 4 of 9 points at FPPI < 0.1 (0.01, 0.0178, 0.0316, 0.0562).
+        let value = VOCEvaluator.logAverageMissRate(recall: [0.5, 1.0], falsePositives: [0, 1], images: 10)
+        XCTAssertEqual(value, exp((4 * log(0.5) + 5 * log(1e-10)) / 9), accuracy: 1e-15)
+        XCTAssertEqual(VOCEvaluator.logAverageMissRate(recall: [], falsePositives: [], images: 3), 1)
+    }
+
     func testFormatsRoundTripAndAgreeWithTheInMemoryEvaluation() throws {
         let files = MapFiles(root: temporaryFolder(self, "mapout").path)
         let classes = ClassNames(["big dog", "cat"])
@@ -34,7 +44,10 @@ final class MapFilesTests: XCTestCase {
                                            classes: classes)
         XCTAssertEqual(lines.last, "mAP = 100.00%")
         XCTAssertTrue(lines[0].hasPrefix("100.00% = big dog AP"))
-        XCTAssertTrue(FileManager.default.fileExists(atPath: files.resultsFolder + "/mAP.png"))
+        for picture in ["mAP.png", "ground-truth-info.png", "lamr.png", "AP/big dog.png", "F1/big dog.png", "Recall/big dog.png",
+                        "Precision/big dog.png"] {
+            XCTAssertTrue(FileManager.default.fileExists(atPath: files.resultsFolder + "/" + picture), picture)
+        }
         try FileManager.default.removeItem(atPath: files.detectionFolder + "/a.txt")
         XCTAssertThrowsError(try files.load(classes: classes)) { assertMessage($0, contains: ["a.txt has no detection file"]) }
     }

@@ -68,8 +68,11 @@ public struct MapFiles {
         return text.split(whereSeparator: \.isNewline).map { $0.split(separator: " ").map(String.init) }.filter { !$0.isEmpty }
     }
 
-    /// results.txt with the reference's per-class lines and mAP, and the mAP bar chart.
-    public func writeResults(_ results: [Int: VOCEvaluator.ClassResult], mAP: Double, classes: ClassNames) throws -> [String] {
+    /// results.txt with the reference's per-class lines and mAP; mAP.png, ground-truth-info.png,
+    /// lamr.png; and per class AP/<class>.png (precision-recall) and F1, Recall, Precision/<class>.png
+    /// against the score threshold.
+    public func writeResults(_ results: [Int: VOCEvaluator.ClassResult], mAP: Double, classes: ClassNames,
+                             images: Int = 1) throws -> [String] {
         var lines: [String] = []
         for (c, r) in results.sorted(by: { $0.key < $1.key }) where r.groundTruthCount > 0 {
             lines.append(String(format: "%.2f%% = %@ AP \t||\tscore_threhold=0.5 : F1=%.2f ; Recall=%.2f%% ; Precision=%.2f%%",
@@ -82,6 +85,29 @@ public struct MapFiles {
                      labels: ranked.map { classes.names[$0.key] }, values: ranked.map { $0.value.ap },
                      colors: [RGB(65, 105, 225)], valueFormat: { String(format: "%.2f", $0) })
             .render().save(resultsFolder + "/mAP.png")
+        let counted = results.filter { $0.value.groundTruthCount > 0 }.sorted { $0.value.groundTruthCount < $1.value.groundTruthCount }
+        try BarChart(title: "ground-truth-info", xLabel: "Number of objects per class", labels: counted.map { classes.names[$0.key] },
+                     values: counted.map { Double($0.value.groundTruthCount) }, colors: [RGB(34, 139, 34)],
+                     valueFormat: { String(Int($0)) }).render().save(resultsFolder + "/ground-truth-info.png")
+        let lamr = ranked.map { VOCEvaluator.logAverageMissRate(recall: $0.value.recall, falsePositives: $0.value.cumulativeFalsePositives,
+                                                                images: images) }
+        try BarChart(title: "log-average miss rate", xLabel: "log-average miss rate", labels: ranked.map { classes.names[$0.key] },
+                     values: lamr, colors: [RGB(65, 105, 225)], valueFormat: { String(format: "%.2f", $0) })
+            .render().save(resultsFolder + "/lamr.png")
+        for (c, r) in ranked {
+            let name = classes.names[c]
+            func safe(_ s: String) -> String { s.replacingOccurrences(of: "/", with: "_") }
+            try LineChart(title: String(format: "class: %.2f%% = %@ AP", r.ap * 100, name), xLabel: "Recall", yLabel: "Precision",
+                          series: [.init(name: "precision-recall", x: [0] + r.recall, y: [r.precision.first ?? 0] + r.precision,
+                                         color: RGB(30, 30, 200))])
+                .render().save("\(resultsFolder)/AP/\(safe(name)).png")
+            let f1 = zip(r.recall, r.precision).map { $0 + $1 > 0 ? 2 * $0 * $1 / ($0 + $1) : 0 }
+            for (folder, values) in [("F1", f1), ("Recall", r.recall), ("Precision", r.precision)] where !values.isEmpty {
+                try LineChart(title: "class: \(name)", xLabel: "Score_Threhold", yLabel: folder,
+                              series: [.init(name: folder, x: r.scores, y: values, color: RGB(200, 30, 30))])
+                    .render().save("\(resultsFolder)/\(folder)/\(safe(name)).png")
+            }
+        }
         return lines
     }
 }

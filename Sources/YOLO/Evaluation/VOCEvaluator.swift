@@ -28,6 +28,7 @@ public struct VOCEvaluator {
         public var recall: [Double]
         public var precision: [Double]
         public var scores: [Double]
+        public var cumulativeFalsePositives: [Double]
     }
 
     public var iouThreshold = 0.5
@@ -75,9 +76,10 @@ public struct VOCEvaluator {
                 }
             }
             var cumTP = 0.0, cumFP = 0.0
-            var recall: [Double] = [], precision: [Double] = []
+            var recall: [Double] = [], precision: [Double] = [], cumulativeFP: [Double] = []
             for (t, f) in zip(tp, fp) {
                 cumTP += t; cumFP += f
+                cumulativeFP.append(cumFP)
                 recall.append(gtCount > 0 ? cumTP / Double(gtCount) : 0)
                 precision.append(cumTP + cumFP > 0 ? cumTP / (cumTP + cumFP) : 0)
             }
@@ -87,7 +89,7 @@ public struct VOCEvaluator {
             results[c] = ClassResult(ap: gtCount > 0 ? Self.averagePrecision(recall: recall, precision: precision) : 0,
                                      groundTruthCount: gtCount, detectionCount: candidates.count, truePositives: Int(cumTP),
                                      recallAtThreshold: r, precisionAtThreshold: p, f1AtThreshold: r + p > 0 ? 2 * r * p / (r + p) : 0,
-                                     recall: recall, precision: precision, scores: scores)
+                                     recall: recall, precision: precision, scores: scores, cumulativeFalsePositives: cumulativeFP)
         }
         return results
     }
@@ -96,6 +98,17 @@ public struct VOCEvaluator {
     public func meanAP(_ results: [Int: ClassResult]) -> Double {
         let withGT = results.values.filter { $0.groundTruthCount > 0 }
         return withGT.isEmpty ? 0 : withGT.map(\.ap).reduce(0, +) / Double(withGT.count)
+    }
+
+    /// Log-average miss rate over 9 FPPI points log-spaced in [0.01, 1] (the reference's lamr, with
+    /// miss rate = 1 - recall and FPPI = cumulative false positives / images).
+    public static func logAverageMissRate(recall: [Double], falsePositives: [Double], images: Int) -> Double {
+        guard !recall.isEmpty, images > 0 else { return 1 }
+        let fppi = [-1.0] + falsePositives.map { $0 / Double(images) }
+        let missRate = [1.0] + recall.map { 1 - $0 }
+        let references = (0..<9).map { pow(10, -2.0 + 2.0 * Double($0) / 8) }
+        let sampled = references.map { r in missRate[fppi.lastIndex { $0 <= r } ?? 0] }
+        return exp(sampled.map { log(max(1e-10, $0)) }.reduce(0, +) / Double(sampled.count))
     }
 
     /// All-point interpolation: precision made monotone from the right, area under the recall steps.
