@@ -43,22 +43,13 @@ struct GetMapCommand: ParsableCommand {
             guard !ids.isEmpty || mapMode == 3 else { throw YOLOError("\(listPath): the list of image ids is empty") }
 
             if mapMode == 0 || mapMode == 1 {
-                let kind = try ModelKind(parsing: settings.model)
-                let model = try kind.make(numClasses: classes.count, anchorsMask: settings.anchorsMask)
-                let outcome = try WeightLoading.load(modelPath, into: model, classesPath: settings.classesPath)
-                if outcome.report.skipped.contains(where: { $0.key.contains("head") }) {
-                    throw YOLOError(outcome.messages.first { $0.contains("classes") }
-                                    ?? "\(modelPath): its heads do not fit the \(classes.count) classes of \(settings.classesPath)")
-                }
-                let runner = DetectionRunner(model: model, anchors: try AnchorsFile.read(settings.anchorsPath),
-                                             inputWidth: settings.inputShape[1], inputHeight: settings.inputShape[0],
-                                             settings: DetectionSettings(confidence: confidence, nmsIoU: nmsIoU, letterbox: letterbox,
-                                                                         maxDetections: maxBoxes))
+                let runner = try DetectionRunner.load(
+                    weights: modelPath, config: settings, classes: classes,
+                    settings: DetectionSettings(confidence: confidence, nmsIoU: nmsIoU, letterbox: letterbox, maxDetections: maxBoxes))
                 print("Get predict result.")
                 let bar = ProgressBar(title: "Predict", total: ids.count, unit: "img")
                 for (n, id) in ids.enumerated() {
-                    guard let path = ["jpg", "jpeg", "png"].map({ root.appendingPathComponent("JPEGImages/\(id).\($0)").path })
-                            .first(where: { FileManager.default.fileExists(atPath: $0) }) else {
+                    guard let path = VOCAnnotationTool.findImage(id: id, in: root.appendingPathComponent("JPEGImages")) else {
                         throw YOLOError("no image for id '\(id)' in \(root.appendingPathComponent("JPEGImages").path)")
                     }
                     let detections = try runner.detect([Image.load(path).image])[0]

@@ -30,15 +30,8 @@ struct PredictCommand: ParsableCommand {
         runReportingErrors {
             let settings = try TrainConfig.load(path: config)
             let classes = try ClassNames(contentsOf: settings.classesPath)
-            let model = try ModelKind(parsing: settings.model).make(numClasses: classes.count, anchorsMask: settings.anchorsMask)
-            let outcome = try WeightLoading.load(modelPath, into: model, classesPath: settings.classesPath)
-            if outcome.report.skipped.contains(where: { $0.key.contains("head") }) {
-                throw YOLOError(outcome.messages.first { $0.contains("classes") }
-                                ?? "\(modelPath): its heads do not fit the \(classes.count) classes of \(settings.classesPath)")
-            }
-            let runner = DetectionRunner(model: model, anchors: try AnchorsFile.read(settings.anchorsPath),
-                                         inputWidth: settings.inputShape[1], inputHeight: settings.inputShape[0],
-                                         settings: DetectionSettings(confidence: confidence, nmsIoU: nmsIoU, letterbox: letterbox))
+            let runner = try DetectionRunner.load(weights: modelPath, config: settings, classes: classes,
+                                                  settings: DetectionSettings(confidence: confidence, nmsIoU: nmsIoU, letterbox: letterbox))
             let inputSize = (settings.inputShape[0] + settings.inputShape[1]) / 2
             var report: [[String: Any]] = []
             func handle(_ path: String, saveAs output: String) throws {
@@ -68,7 +61,7 @@ struct PredictCommand: ParsableCommand {
                 paths = []
             case "dir_predict":
                 let names = ((try? FileManager.default.contentsOfDirectory(atPath: dirOrigin)) ?? [])
-                    .filter { ["jpg", "jpeg", "png", "bmp"].contains(($0 as NSString).pathExtension.lowercased()) }.sorted()
+                    .filter { ["jpg", "jpeg", "png"].contains(($0 as NSString).pathExtension.lowercased()) }.sorted()
                 guard !names.isEmpty else { throw YOLOError("\(dirOrigin): no images found (.jpg, .jpeg, .png)") }
                 let bar = ProgressBar(title: "dir_predict", total: names.count, unit: "img")
                 for (i, name) in names.enumerated() {

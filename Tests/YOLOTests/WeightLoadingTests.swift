@@ -54,3 +54,23 @@ final class WeightLoadingTests: XCTestCase {
         XCTAssertThrowsError(try WeightLoading.load(path, into: v4)) { assertMessage($0, contains: ["tiny.pth", "none of its", "another model"]) }
     }
 }
+
+final class DetectionRunnerLoadingTests: XCTestCase {
+    func testWeightsForOtherClassesAreRefusedNamingBothCounts() throws {
+        let folder = temporaryFolder(self, "runner")
+        let weights = folder.appendingPathComponent("coco.pth").path
+        try PthWriter.save(stateDict: YOLOv4Tiny(numClasses: 80, seed: 1).stateDict(), to: weights)
+        try write("10,14, 23,27, 37,58, 81,82, 135,169, 344,319\n", folder.appendingPathComponent("anchors.txt"))
+        var config = TrainConfig()
+        config.classesPath = "model_data/mine.txt"
+        config.anchorsPath = folder.appendingPathComponent("anchors.txt").path
+        XCTAssertThrowsError(try DetectionRunner.load(weights: weights, config: config, classes: ClassNames(["a", "b", "c", "d", "e"]),
+                                                      settings: DetectionSettings())) {
+            assertMessage($0, contains: ["trained for 80 classes", "the model has 5", "model_data/mine.txt"])
+        }
+        let runner = try DetectionRunner.load(weights: weights, config: config, classes: ClassNames((0..<80).map { "c\($0)" }),
+                                              settings: DetectionSettings())
+        XCTAssertEqual(runner.model.numClasses, 80)
+        XCTAssertEqual(runner.decoder.inputWidth, 416)
+    }
+}

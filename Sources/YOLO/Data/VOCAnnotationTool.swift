@@ -173,7 +173,8 @@ public struct VOCAnnotationTool {
         return AnnotationLine(imagePath: imagePath, boxes: boxes)
     }
 
-    static func findImage(id: String, in folder: URL) -> String? {
+    /// The image file of an annotation id: <id>.jpg, .jpeg or .png (either case) in the folder.
+    public static func findImage(id: String, in folder: URL) -> String? {
         for ext in ["jpg", "jpeg", "png", "JPG", "JPEG", "PNG"] {
             let path = folder.appendingPathComponent("\(id).\(ext)").path
             if FileManager.default.fileExists(atPath: path) { return path }

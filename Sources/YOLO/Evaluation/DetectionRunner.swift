@@ -41,6 +41,23 @@ public struct DetectionRunner {
     }
 }
 
+extension DetectionRunner {
+    /// A runner for trained weights with the model settings of a parameter file (model, anchors
+    /// mask, anchors, input shape). Weights whose heads do not fit the classes are refused with the
+    /// message naming both counts.
+    public static func load(weights: String, config: TrainConfig, classes: ClassNames,
+                            settings: DetectionSettings) throws -> DetectionRunner {
+        let model = try ModelKind(parsing: config.model).make(numClasses: classes.count, anchorsMask: config.anchorsMask)
+        let outcome = try WeightLoading.load(weights, into: model, classesPath: config.classesPath)
+        if outcome.report.skipped.contains(where: { $0.key.contains("head") }) {
+            throw YOLOError(outcome.messages.first { $0.contains("classes") }
+                            ?? "\(weights): its heads do not fit the \(classes.count) classes of \(config.classesPath)")
+        }
+        return DetectionRunner(model: model, anchors: try AnchorsFile.read(config.anchorsPath), inputWidth: config.inputShape[1],
+                               inputHeight: config.inputShape[0], settings: settings)
+    }
+}
+
 /// mAP of a detector on annotation lines, with the in-training settings of the reference
 /// (confidence 0.05, NMS 0.5, at most 100 boxes, letterbox, IoU 0.5). Coordinates are truncated
 /// to whole pixels as the reference's detection files store them, so this and get_map agree.
