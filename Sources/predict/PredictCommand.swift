@@ -10,76 +10,116 @@ struct PredictCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "predict",
         abstract: "Detect objects in images with trained weights and draw them.",
-        discussion: "Modes: predict (the images given, or asked for one by one on a terminal), dir_predict (a folder in, "
-            + "a folder out), fps (timed loop on one image). Model settings come from the parameter file; EXIF orientation "
-            + "is applied, since the output is for people to look at.")
+        discussion: """
+            Modes: predict (the images given, or asked for one by one on a terminal), dir_predict (a folder in, a folder \
+            out), fps (timed loop on one image at batch 1), heatmap (objectness over each image given, as a coloured \
+            overlay). Drawn images go to --dir-save as <name>.png, heat maps as <name>_heatmap.png, crops (--crop) to \
+            --dir-save/crops/. Model settings come from the parameter file unless the options below name them. EXIF \
+            orientation is applied, since the output is for people to look at.
+            """)
 
-    @Option(help: "predict, dir_predict or fps.") var mode = "predict"
-    @Argument(help: "Images (mode predict).") var images: [String] = []
+    @Option(help: "predict, dir_predict, fps or heatmap.") var mode = "predict"
+    @Argument(help: "Images (modes predict, fps and heatmap).") var images: [String] = []
     @Option(help: "Parameter file with the model settings.") var config = "train.swift-config"
+    @Option(name: .customLong("cfg-options"), parsing: .upToNextOption, help: "Parameter-file overrides as key=value.")
+    var cfgOptions: [String] = []
+    @Option(help: "yolov4 or yolov4-tiny (default: the parameter file's).") var model: String?
+    @Option(name: .customLong("classes-path"), help: "Classes file (default: the parameter file's).") var classesPath: String?
+    @Option(name: .customLong("anchors-path"), help: "Anchors file (default: the parameter file's).") var anchorsPath: String?
+    @Option(name: .customLong("input-shape"), help: "416, or height,width (default: the parameter file's).") var inputShape: String?
     @Option(name: .customLong("model-path"), help: "Weights.") var modelPath = "logs/best_epoch_weights.pth"
     @Option(help: "Lowest score shown.") var confidence = 0.5
     @Option(name: .customLong("nms-iou"), help: "NMS IoU.") var nmsIoU = 0.3
     @Flag(help: "Letterbox instead of a plain resize.") var letterbox = false
+    @Flag(help: "Also save each detection's pixels to --dir-save/crops/.") var crop = false
+    @Flag(help: "Also print how many objects of each class were found.") var count = false
     @Option(name: .customLong("dir-origin"), help: "Input folder (dir_predict).") var dirOrigin = "img"
     @Option(name: .customLong("dir-save"), help: "Output folder.") var dirSave = "img_out"
-    @Option(name: .customLong("test-interval"), help: "Repetitions in fps mode.") var testInterval = 20
+    @Option(name: .customLong("test-interval"), help: "Repetitions in fps mode.") var testInterval = 100
     @Option(help: "Also write the detections as JSON to this file.") var json: String?
 
     func run() throws {
         runReportingErrors {
-            let settings = try TrainConfig.load(path: config)
+            guard ["predict", "dir_predict", "fps", "heatmap"].contains(mode) else {
+                throw YOLOError("--mode '\(mode)': expected predict, dir_predict, fps or heatmap")
+            }
+            let overrides = try ModelOverrides.overrides(model: model, classesPath: classesPath, anchorsPath: anchorsPath,
+                                                         inputShape: inputShape)
+            let settings = try TrainConfig.load(path: config, overrides: cfgOptions + overrides)
             let classes = try ClassNames(contentsOf: settings.classesPath)
             let runner = try DetectionRunner.load(weights: modelPath, config: settings, classes: classes,
                                                   settings: DetectionSettings(confidence: confidence, nmsIoU: nmsIoU, letterbox: letterbox))
             let inputSize = (settings.inputShape[0] + settings.inputShape[1]) / 2
             var report: [[String: Any]] = []
-            func handle(_ path: String, saveAs output: String) throws {
+            func output(_ path: String, suffix: String = "") -> String {
+                (dirSave as NSString).appendingPathComponent(stem(path) + suffix + ".png")
+            }
+            func handle(_ path: String) throws {
                 let image = try Image.load(path).oriented
                 let found = try runner.detect([image])[0]
                 print("\(path): \(found.count) objects")
                 for d in found { print("  " + DetectionDrawing.describe(d, classes: classes)) }
-                try DetectionDrawing.draw(found, on: image, classes: classes, inputSize: inputSize).save(output)
-                report.append(["image": path, "output": output, "detections": found.map {
-                    ["class": classes.names[$0.classIndex], "score": $0.score, "top": $0.top, "left": $0.left,
-                     "bottom": $0.bottom, "right": $0.right] as [String: Any] }])
+                let counts = DetectionDrawing.counts(found, classes: classes)
+                if count { print("  counts: " + (counts.isEmpty ? "none" : counts.map { "\($0.name) \($0.count)" }.joined(separator: ", "))) }
+                try DetectionDrawing.draw(found, on: image, classes: classes, inputSize: inputSize).save(output(path))
+                if crop {
+                    for (i, d) in found.enumerated() {
+                        let name = classes.names[d.classIndex].replacingOccurrences(of: "/", with: "_")
+                        try DetectionDrawing.crop(d, from: image)?
+                            .save((dirSave as NSString).appendingPathComponent("crops/\(stem(path))_\(i)_\(name).png"))
+                    }
+                }
+                report.append(["image": path, "output": output(path),
+                               "counts": Dictionary(uniqueKeysWithValues: counts.map { ($0.name, $0.count) }),
+                               "detections": found.map {
+                                   ["class": classes.names[$0.classIndex], "score": $0.score, "top": $0.top, "left": $0.left,
+                                    "bottom": $0.bottom, "right": $0.right] as [String: Any] }])
             }
             switch mode {
             case "predict":
-                var paths = images
-                if paths.isEmpty && isatty(fileno(stdin)) != 0 {
+                let interactive = images.isEmpty && isatty(fileno(stdin)) != 0
+                guard !images.isEmpty || interactive else { throw YOLOError("no images given (predict IMAGE ...)") }
+                for p in images { try handle(p) }
+                while interactive {
                     print("Input image filename (empty line to stop):", terminator: " ")
-                    while let line = readLine(), !line.isEmpty {
-                        do { try handle(line, saveAs: (dirSave as NSString).appendingPathComponent(stem(line) + ".png")) } catch {
-                            print("error: \(error)")   // keep asking, as the reference does
-                        }
-                        print("Input image filename (empty line to stop):", terminator: " ")
-                    }
+                    guard let line = readLine(), !line.isEmpty else { break }
+                    do { try handle(line) } catch { print("error: \(error)") }   // keep asking, as the reference does
                 }
-                guard !paths.isEmpty || isatty(fileno(stdin)) != 0 else { throw YOLOError("no images given (predict IMAGE ...)") }
-                for p in paths { try handle(p, saveAs: (dirSave as NSString).appendingPathComponent(stem(p) + ".png")) }
-                paths = []
             case "dir_predict":
+                var isFolder: ObjCBool = false
+                guard FileManager.default.fileExists(atPath: dirOrigin, isDirectory: &isFolder), isFolder.boolValue else {
+                    throw YOLOError("--dir-origin \(dirOrigin): no such folder")
+                }
                 let names = ((try? FileManager.default.contentsOfDirectory(atPath: dirOrigin)) ?? [])
                     .filter { ["jpg", "jpeg", "png"].contains(($0 as NSString).pathExtension.lowercased()) }.sorted()
                 guard !names.isEmpty else { throw YOLOError("\(dirOrigin): no images found (.jpg, .jpeg, .png)") }
                 let bar = ProgressBar(title: "dir_predict", total: names.count, unit: "img")
                 for (i, name) in names.enumerated() {
-                    try handle((dirOrigin as NSString).appendingPathComponent(name),
-                               saveAs: (dirSave as NSString).appendingPathComponent(stem(name) + ".png"))
+                    try handle((dirOrigin as NSString).appendingPathComponent(name))
                     bar.update(i + 1)
                 }
                 bar.finish()
             case "fps":
-                guard let path = images.first else { throw YOLOError("fps mode needs one image: predict --mode fps IMAGE") }
-                let image = try Image.load(path).oriented
-                _ = try runner.detect([image])
+                guard images.count == 1 else { throw YOLOError("fps mode times one image: predict --mode fps IMAGE") }
+                let image = try Image.load(images[0]).oriented
+                _ = try runner.detect([image])   // first call: weights reordered, buffers allocated
+                let repetitions = max(testInterval, 1)
                 let start = Date()
-                for _ in 0..<max(testInterval, 1) { _ = try runner.detect([image]) }
-                let seconds = Date().timeIntervalSince(start) / Double(max(testInterval, 1))
+                for _ in 0..<repetitions { _ = try runner.detect([image]) }
+                let seconds = Date().timeIntervalSince(start) / Double(repetitions)
+                let flops = try ModelSummary(model: runner.model, inputHeight: settings.inputShape[0],
+                                             inputWidth: settings.inputShape[1]).flops
+                let peak = MachinePeak.measure()
                 print(String(format: "%.4f seconds, %.2f FPS, @batch_size 1", seconds, 1 / seconds))
-            default:
-                throw YOLOError("--mode '\(mode)': expected predict, dir_predict or fps")
+                print(String(format: "network %.2f GFLOPs per image: %.1f GFLOP/s = %.1f%% of this machine's peak (%@)",
+                             flops / 1e9, flops / seconds / 1e9, flops / seconds / peak.flopsPerSecond * 100, peak.summary))
+            default:   // heatmap
+                guard !images.isEmpty else { throw YOLOError("heatmap mode needs images: predict --mode heatmap IMAGE ...") }
+                for path in images {
+                    let image = try Image.load(path).oriented
+                    try runner.heatmap(image).save(output(path, suffix: "_heatmap"))
+                    print("\(path): objectness heat map saved to \(output(path, suffix: "_heatmap"))")
+                }
             }
             if let json {
                 let data = try JSONSerialization.data(withJSONObject: report, options: [.prettyPrinted, .sortedKeys])

@@ -40,6 +40,15 @@ final class DrawingTests: XCTestCase {
         XCTAssertEqual(image[13, 13], .black)
     }
 
+    func testJetColourMapEndsAndMiddle() {
+        // matplotlib's jet: (0, 0, 0.5) at 0, (0.5, 1, 0.5) halfway, (0.5, 0, 0) at 1; clipped outside.
+        XCTAssertEqual(jetColour(0), RGB(0, 0, 128))
+        XCTAssertEqual(jetColour(0.5), RGB(128, 255, 128))
+        XCTAssertEqual(jetColour(1), RGB(128, 0, 0))
+        XCTAssertEqual(jetColour(-3), jetColour(0))
+        XCTAssertEqual(jetColour(0.25), RGB(0, 128, 255))
+    }
+
     func testClassColoursAreDistinctHues() {
         let colors = classColors(3)
         XCTAssertEqual(colors[0], RGB(255, 0, 0))

@@ -29,9 +29,14 @@ final class MapFilesTests: XCTestCase {
                        "big dog 10 20 50 60\ncat 0 0 9 9 difficult\nhorse 1 1 5 5\n")
         XCTAssertEqual(try String(contentsOfFile: files.detectionFolder + "/a.txt", encoding: .utf8),
                        "big dog 0.9123 11 21 49 59\ncat 0.3 100 100 120 120\n")
-        let (ids, truth, loaded) = try files.load(classes: classes)
+        let read = try files.load(classes: classes)
+        let (ids, truth, loaded) = (read.ids, read.truth, read.detections)
         XCTAssertEqual(ids, ["a"])
-        XCTAssertEqual(truth[0].count, 2)                 // the unknown class is not in the classes list
+        XCTAssertEqual(truth[0].count, 2)                 // the unknown class is not in the classes list, and is named
+        XCTAssertEqual(read.unknownClasses.keys.sorted(), ["horse"])
+        XCTAssertEqual(read.warnings(classesPath: "classes.txt"), [
+            "warning: class 'horse' (1 lines, first in \(files.groundTruthFolder)/a.txt) is not in classes.txt; those lines are "
+                + "not evaluated. Is the classes file the one the weights were trained with?"])
         XCTAssertTrue(truth[0][1].difficult)
         let evaluator = VOCEvaluator()
         let fromFiles = evaluator.meanAP(evaluator.evaluate(groundTruth: truth, detections: loaded, classCount: 2))

@@ -20,24 +20,28 @@ public struct DetectionRunner {
 
     /// Detections for each image (in order).
     public func detect(_ images: [Image]) throws -> [[Detection]] {
-        let (w, h) = (decoder.inputWidth, decoder.inputHeight)
         let wasTraining = model.isTraining
         model.eval()
         defer { model.train(wasTraining) }
         var all: [[Detection]] = []
         for start in stride(from: 0, to: images.count, by: batchSize) {
             let chunk = Array(images[start..<min(start + batchSize, images.count)])
-            let input = try Tensor.fromHost(shape: [chunk.count, 3, h, w]) { buffer in
-                for (i, image) in chunk.enumerated() {
-                    let fitted = settings.letterbox ? image.letterboxed(width: w, height: h).0
-                                                    : image.resized(width: w, height: h, filter: .bicubic)
-                    fitted.writePlanarFloats(into: buffer.baseAddress! + i * 3 * w * h)
-                }
-            }
-            let outputs = try withNoGrad { try model.outputs(input) }
+            let outputs = try withNoGrad { try model.outputs(inputTensor(chunk)) }
             all += try decoder.detect(outputs, imageSizes: chunk.map { ($0.width, $0.height) }, settings: settings)
         }
         return all
+    }
+
+    /// The network input for images: letterboxed or plainly resized, planar RGB in [0, 1].
+    func inputTensor(_ images: [Image]) throws -> Tensor {
+        let (w, h) = (decoder.inputWidth, decoder.inputHeight)
+        return try Tensor.fromHost(shape: [images.count, 3, h, w]) { buffer in
+            for (i, image) in images.enumerated() {
+                let fitted = settings.letterbox ? image.letterboxed(width: w, height: h).0
+                                                : image.resized(width: w, height: h, filter: .bicubic)
+                fitted.writePlanarFloats(into: buffer.baseAddress! + i * 3 * w * h)
+            }
+        }
     }
 }
 

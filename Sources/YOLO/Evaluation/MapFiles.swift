@@ -12,6 +12,13 @@ public struct MapFiles {
     public var detectionFolder: String { root + "/detection-results" }
     public var resultsFolder: String { root + "/results" }
 
+    /// Whether both the ground-truth and the detection folder hold files.
+    public var hasFiles: Bool {
+        [groundTruthFolder, detectionFolder].allSatisfy { folder in
+            ((try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []).contains { $0.hasSuffix(".txt") }
+        }
+    }
+
     public func writeGroundTruth(id: String, objects: [VOCObject]) throws {
         let text = objects.map { o in
             "\(o.name) \(Int(o.xmin)) \(Int(o.ymin)) \(Int(o.xmax)) \(Int(o.ymax))" + (o.difficult ? " difficult" : "")
@@ -27,40 +34,62 @@ public struct MapFiles {
         try writeText(text.isEmpty ? "" : text + "\n", to: "\(detectionFolder)/\(id).txt")
     }
 
+    /// What `load` read: per image id its truths and detections, and the lines it skipped because
+    /// their class is not in the classes file (name -> how many lines, and the first file).
+    public struct Loaded {
+        public var ids: [String]
+        public var truth: [[VOCEvaluator.GroundTruth]]
+        public var detections: [[Detection]]
+        public var unknownClasses: [String: (count: Int, firstFile: String)] = [:]
+
+        /// One line per class name that is not in the classes file.
+        public func warnings(classesPath: String) -> [String] {
+            unknownClasses.sorted { $0.key < $1.key }.map { name, seen in
+                "warning: class '\(name)' (\(seen.count) lines, first in \(seen.firstFile)) is not in \(classesPath); those lines are "
+                    + "not evaluated. Is the classes file the one the weights were trained with?"
+            }
+        }
+    }
+
     /// Reads both folders back for the evaluator; every ground-truth file needs a detection file.
-    public func load(classes: ClassNames) throws -> (ids: [String], truth: [[VOCEvaluator.GroundTruth]], detections: [[Detection]]) {
+    public func load(classes: ClassNames) throws -> Loaded {
         let ids = ((try? FileManager.default.contentsOfDirectory(atPath: groundTruthFolder)) ?? [])
             .filter { $0.hasSuffix(".txt") }.map { String($0.dropLast(4)) }.sorted()
         guard !ids.isEmpty else { throw YOLOError("\(groundTruthFolder): no ground-truth files (run with map_mode 0 or 2 first)") }
-        var truth: [[VOCEvaluator.GroundTruth]] = [], detections: [[Detection]] = []
+        var loaded = Loaded(ids: ids, truth: [], detections: [])
+        func known(_ name: String, _ path: String) -> Int? {
+            if let c = classes.index(of: name) { return c }
+            loaded.unknownClasses[name, default: (0, path)].count += 1
+            return nil
+        }
         for id in ids {
             let gtPath = "\(groundTruthFolder)/\(id).txt", dtPath = "\(detectionFolder)/\(id).txt"
             guard FileManager.default.fileExists(atPath: dtPath) else {
                 throw YOLOError("\(gtPath) has no detection file \(dtPath) (run with map_mode 0 or 1 first)")
             }
-            truth.append(try lines(gtPath).enumerated().compactMap { n, fields in
+            loaded.truth.append(try lines(gtPath).enumerated().compactMap { n, fields in
                 guard fields.count >= 5 else { throw YOLOError("\(gtPath):\(n + 1): expected 'name left top right bottom [difficult]'") }
                 let difficult = fields.last == "difficult"
                 let numbers = fields.suffix(difficult ? 5 : 4).prefix(4).compactMap(Double.init)
                 let name = fields.prefix(fields.count - (difficult ? 5 : 4)).joined(separator: " ")
                 guard numbers.count == 4 else { throw YOLOError("\(gtPath):\(n + 1): coordinates are not numbers") }
-                guard let c = classes.index(of: name) else { return nil }
+                guard let c = known(name, gtPath) else { return nil }
                 return VOCEvaluator.GroundTruth(classIndex: c, x1: numbers[0], y1: numbers[1], x2: numbers[2], y2: numbers[3],
                                                 difficult: difficult)
             })
-            detections.append(try lines(dtPath).enumerated().compactMap { n, fields in
+            loaded.detections.append(try lines(dtPath).enumerated().compactMap { n, fields in
                 guard fields.count >= 6, let score = Double(fields[fields.count - 5]) else {
                     throw YOLOError("\(dtPath):\(n + 1): expected 'name score left top right bottom'")
                 }
                 let numbers = fields.suffix(4).compactMap(Double.init)
                 let name = fields.prefix(fields.count - 5).joined(separator: " ")
                 guard numbers.count == 4 else { throw YOLOError("\(dtPath):\(n + 1): coordinates are not numbers") }
-                guard let c = classes.index(of: name) else { return nil }
+                guard let c = known(name, dtPath) else { return nil }
                 return Detection(top: numbers[1], left: numbers[0], bottom: numbers[3], right: numbers[2], classIndex: c,
                                  score: score, objectness: score, classProbability: 1)
             })
         }
-        return (ids, truth, detections)
+        return loaded
     }
 
     private func lines(_ path: String) throws -> [[String]] {
@@ -109,5 +138,17 @@ public struct MapFiles {
             }
         }
         return lines
+    }
+
+    /// results/coco_results.txt: the COCO evaluator's summary, then AP@[.5:.95] per class.
+    /// Returns the summary lines.
+    public func writeCOCOResults(_ summary: COCOEvaluator.Summary, classes: ClassNames) throws -> [String] {
+        let perClass = summary.perClassAP.sorted { $0.key < $1.key }.map { c, ap in
+            String(format: "%.2f%% = %@ AP@[.5:.95]", ap * 100, classes.names[c])
+        }
+        try writeText((["# COCO box mAP (IoU 0.50:0.95, 101 recall points, areas small < 32², large > 96²)"] + summary.lines
+                       + ["", "# per class"] + perClass).joined(separator: "\n") + "\n",
+                      to: resultsFolder + "/coco_results.txt")
+        return summary.lines
     }
 }
