@@ -56,5 +56,90 @@ final class OverfitTests: XCTestCase {
                 XCTAssertTrue(hit, "object \(b) not found among \(found)")
             }
         }
+        try checkPredictFindsTheObjects(model: model, samples: samples, anchors: anchors, size: size)
+        try checkHeatmapIsHotOnTheObjects(model: model, samples: samples, anchors: anchors, size: size)
+    }
+
+    /// The user's path: weights saved as train saves them, then the `predict` executable on PNG files, its
+    /// JSON read back. Every drawn object must come out with its class name and a box on it.
+    func checkPredictFindsTheObjects(model: Detector, samples: [Sample], anchors: [(Double, Double)], size: Int) throws {
+        let binary = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent(".build/debug/predict")
+        guard FileManager.default.isExecutableFile(atPath: binary.path) else { throw XCTSkip("predict is not built at \(binary.path)") }
+        let folder = temporaryFolder(self, "predict")
+        try Checkpoints.saveWeights(model, to: folder.appendingPathComponent("w.pth").path)
+        try write(DemoDataset.classes.joined(separator: "\n") + "\n", folder.appendingPathComponent("classes.txt"))
+        try write(anchors.map { String(format: "%.4f,%.4f", $0.0, $0.1) }.joined(separator: ", ") + "\n",
+                  folder.appendingPathComponent("anchors.txt"))
+        try write("model = 'yolov4-tiny'\nclasses_path = 'classes.txt'\nanchors_path = 'anchors.txt'\n", folder.appendingPathComponent("p.swift-config"))
+        var paths: [String] = []
+        for (i, s) in samples.enumerated() {
+            paths.append(folder.appendingPathComponent("img\(i).png").path)
+            try s.image.save(paths[i])
+        }
+        func predict(_ arguments: [String]) throws -> String {
+            let process = Process()
+            process.executableURL = binary
+            process.currentDirectoryURL = folder
+            process.arguments = ["--config", "p.swift-config", "--model-path", "w.pth", "--input-shape", "\(size)"] + arguments
+            let output = Pipe()
+            process.standardOutput = output
+            process.standardError = output
+            try process.run()
+            let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            process.waitUntilExit()
+            XCTAssertEqual(process.terminationStatus, 0, text)
+            return text
+        }
+        let text = try predict(["--json", "found.json", "--count", "--crop", "--dir-save", "out"] + paths)
+        let json = try JSONSerialization.jsonObject(with: Data(contentsOf: folder.appendingPathComponent("found.json"))) as! [[String: Any]]
+        XCTAssertEqual(json.count, samples.count)
+        for (s, entry) in zip(samples, json) {
+            let found = entry["detections"] as! [[String: Any]]
+            for b in s.boxes {
+                let name = DemoDataset.classes[b.classIndex]
+                let hit = found.contains { d in
+                    let (l, t, r, bo) = (d["left"] as! Double, d["top"] as! Double, d["right"] as! Double, d["bottom"] as! Double)
+                    let iw = max(0, min(r, b.x2) - max(l, b.x1)), ih = max(0, min(bo, b.y2) - max(t, b.y1))
+                    return d["class"] as? String == name && iw * ih / ((r - l) * (bo - t) + b.width * b.height - iw * ih) > 0.5
+                }
+                XCTAssertTrue(hit, "\(name) at \(b) not in predict's output \(found)")
+                XCTAssertTrue(text.contains(name), text)
+            }
+            XCTAssertEqual((entry["counts"] as! [String: Int]).values.reduce(0, +), found.count)
+            XCTAssertTrue(FileManager.default.fileExists(atPath: folder.appendingPathComponent(entry["output"] as! String).path))
+        }
+        XCTAssertTrue(text.contains("counts: "), text)
+        let crops = try FileManager.default.contentsOfDirectory(atPath: folder.appendingPathComponent("out/crops").path)
+        XCTAssertEqual(crops.count, json.map { ($0["detections"] as! [Any]).count }.reduce(0, +))
+
+        // fps mode prints a time and a rate that agree with each other.
+        let fps = try predict(["--mode", "fps", "--test-interval", "2", paths[0]])
+        let match = try XCTUnwrap(fps.firstMatch(of: try Regex("([0-9.]+) seconds, ([0-9.]+) FPS, @batch_size 1")), fps)
+        let seconds = try XCTUnwrap(Double(String(match.output[1].substring!))), rate = try XCTUnwrap(Double(String(match.output[2].substring!)))
+        XCTAssertGreaterThan(seconds, 0)
+        XCTAssertEqual(rate * seconds, 1, accuracy: 0.02)
+        XCTAssertTrue(fps.contains("of this machine's peak"), fps)
+    }
+
+    /// The heat map is objectness: high on each object's centre, low far from every object.
+    func checkHeatmapIsHotOnTheObjects(model: Detector, samples: [Sample], anchors: [(Double, Double)], size: Int) throws {
+        let runner = DetectionRunner(model: model, anchors: anchors, inputWidth: size, inputHeight: size, settings: DetectionSettings())
+        for s in samples {
+            let map = try runner.objectness(s.image)
+            XCTAssertEqual(map.count, size * size)
+            for b in s.boxes {
+                let (cx, cy) = (Int((b.x1 + b.x2) / 2), Int((b.y1 + b.y2) / 2))
+                XCTAssertGreaterThan(map[cy * size + cx], 0.3, "objectness at the centre of \(b)")
+            }
+            // Pixels 24 or more from every box.
+            let far = (0..<(size * size)).filter { i in
+                let (x, y) = (Double(i % size), Double(i / size))
+                return s.boxes.allSatisfy { x < $0.x1 - 24 || x > $0.x2 + 24 || y < $0.y1 - 24 || y > $0.y2 + 24 }
+            }
+            if !far.isEmpty { XCTAssertLessThan(far.map { map[$0] }.reduce(0, +) / Float(far.count), 0.05) }
+            let picture = try runner.heatmap(s.image)
+            XCTAssertEqual([picture.width, picture.height], [size, size])
+        }
     }
 }
