@@ -28,6 +28,9 @@ let package = Package(
             linkerSettings: [.linkedLibrary("dnnl"), .linkedLibrary("gomp"), .linkedLibrary("m")]
         ),
         .target(name: "TensorCore", dependencies: ["CKernels"]),
+        // The CUDA libraries, opened at run time (no CUDA at build time), and the GPU backend over them.
+        .target(name: "CCUDA", cSettings: cKernelFlags, linkerSettings: [.linkedLibrary("dl")]),
+        .target(name: "CUDABackend", dependencies: ["TensorCore", "CCUDA"]),
         // Image codecs (libjpeg-turbo, libpng) and pixel loops.
         .target(
             name: "CVision",
@@ -36,7 +39,7 @@ let package = Package(
         ),
         .target(name: "Vision", dependencies: ["CVision"]),
         .target(name: "NN", dependencies: ["TensorCore", .product(name: "ZIPFoundation", package: "ZIPFoundation")]),
-        .target(name: "YOLO", dependencies: ["TensorCore", "NN", "Vision"]),
+        .target(name: "YOLO", dependencies: ["TensorCore", "NN", "Vision", "CUDABackend"]),
         .executableTarget(
             name: "tensorcore_benchmark",
             dependencies: ["TensorCore", argumentParser]
@@ -51,6 +54,7 @@ let package = Package(
         .executableTarget(name: "model_benchmark", dependencies: ["YOLO", "NN", "TensorCore", argumentParser]),
         .executableTarget(name: "data_benchmark", dependencies: ["YOLO", "Vision", "TensorCore", argumentParser]),
         .testTarget(name: "TensorCoreTests", dependencies: ["TensorCore"]),
+        .testTarget(name: "CUDABackendTests", dependencies: ["CUDABackend", "TensorCore"]),
         .testTarget(name: "VisionTests", dependencies: ["Vision"], exclude: ["Fixtures"]),
         .testTarget(name: "NNTests", dependencies: ["NN"], exclude: ["Fixtures"]),
         .testTarget(name: "YOLOTests", dependencies: ["YOLO"], exclude: ["Fixtures"]),

@@ -67,6 +67,10 @@ public final class Tensor: @unchecked Sendable {
     /// Pointer to element 0 of this view (CPU backends and kernels only).
     var rawPointer: UnsafeMutableRawPointer { storage.pointer + offset * dtype.byteSize }
 
+    /// Address of element 0 for a backend outside this module: host memory on the CPU, a device
+    /// address (never dereferenced on the host) on a GPU.
+    public var dataAddress: UnsafeMutableRawPointer { rawPointer }
+
     /// The same values, cut from the graph.
     public func detach() -> Tensor { view(shape: shape, strides: strides, offset: offset) }
 }
