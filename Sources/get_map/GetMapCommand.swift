@@ -25,6 +25,7 @@ struct GetMapCommand: ParsableCommand {
     @Option(name: .customLong("classes-path"), help: "Classes file (default: the parameter file's).") var classesPath: String?
     @Option(name: .customLong("anchors-path"), help: "Anchors file (default: the parameter file's).") var anchorsPath: String?
     @Option(name: .customLong("input-shape"), help: "416, or height,width (default: the parameter file's).") var inputShape: String?
+    @Option(help: "cpu, cuda or cuda:N (default: the parameter file's Cuda).") var device: String?
     @Option(name: .customLong("model-path"), help: "Weights to evaluate.") var modelPath = "logs/best_epoch_weights.pth"
     @Option(name: .customLong("voc-path"), help: "The VOCdevkit folder.") var vocPath = "VOCdevkit"
     @Option(help: "Image ids to evaluate (default: VOC2007/ImageSets/Main/test.txt).") var list: String?
@@ -53,7 +54,8 @@ struct GetMapCommand: ParsableCommand {
             if predicting {
                 let runner = try DetectionRunner.load(
                     weights: modelPath, config: settings, classes: classes,
-                    settings: DetectionSettings(confidence: confidence, nmsIoU: nmsIoU, letterbox: letterbox, maxDetections: maxBoxes))
+                    settings: DetectionSettings(confidence: confidence, nmsIoU: nmsIoU, letterbox: letterbox, maxDetections: maxBoxes),
+                    device: DeviceSelection.choose(cuda: settings.cuda, requested: device, log: { print($0) }))
                 print("Get predict result.")
                 let start = Date()
                 let bar = ProgressBar(title: "Predict", total: ids.count, unit: "img")

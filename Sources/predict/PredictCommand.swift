@@ -27,6 +27,7 @@ struct PredictCommand: ParsableCommand {
     @Option(name: .customLong("classes-path"), help: "Classes file (default: the parameter file's).") var classesPath: String?
     @Option(name: .customLong("anchors-path"), help: "Anchors file (default: the parameter file's).") var anchorsPath: String?
     @Option(name: .customLong("input-shape"), help: "416, or height,width (default: the parameter file's).") var inputShape: String?
+    @Option(help: "cpu, cuda or cuda:N (default: the parameter file's Cuda).") var device: String?
     @Option(name: .customLong("model-path"), help: "Weights.") var modelPath = "logs/best_epoch_weights.pth"
     @Option(help: "Lowest score shown.") var confidence = 0.5
     @Option(name: .customLong("nms-iou"), help: "NMS IoU.") var nmsIoU = 0.3
@@ -48,7 +49,8 @@ struct PredictCommand: ParsableCommand {
             let settings = try TrainConfig.load(path: config, overrides: cfgOptions + overrides)
             let classes = try ClassNames(contentsOf: settings.classesPath)
             let runner = try DetectionRunner.load(weights: modelPath, config: settings, classes: classes,
-                                                  settings: DetectionSettings(confidence: confidence, nmsIoU: nmsIoU, letterbox: letterbox))
+                                                  settings: DetectionSettings(confidence: confidence, nmsIoU: nmsIoU, letterbox: letterbox),
+                                                  device: DeviceSelection.choose(cuda: settings.cuda, requested: device, log: { print($0) }))
             let inputSize = (settings.inputShape[0] + settings.inputShape[1]) / 2
             var report: [[String: Any]] = []
             func output(_ path: String, suffix: String = "") -> String {

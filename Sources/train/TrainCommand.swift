@@ -16,6 +16,8 @@ struct TrainCommand: ParsableCommand {
             + "(or `--resume FILE` from a given resume point).")
 
     @Option(help: "Parameter file.") var config = "train.swift-config"
+    @Option(help: "cpu, cuda or cuda:N; overrides Cuda (which picks cuda:0). CUDA_VISIBLE_DEVICES chooses the GPUs seen.")
+    var device: String?
     @Option(name: .customLong("cfg-options"), parsing: .upToNextOption,
             help: "Overrides as key=value (e.g. --cfg-options UnFreeze_Epoch=100 'model_path=\"\"').")
     var cfgOptions: [String] = []
@@ -50,7 +52,9 @@ struct TrainCommand: ParsableCommand {
                 }
             }
             Interruption.install()
-            let outcome = try Trainer(config: settings).run(resumeFrom: resume)
+            let trainer = Trainer(config: settings)
+            trainer.requestedDevice = device
+            let outcome = try trainer.run(resumeFrom: resume)
             if outcome.interrupted { Foundation.exit(130) }
             if let map = outcome.lastMAP { print(String(format: "Final mAP@0.5 on the validation images: %.2f%%", map * 100)) }
             print("Logs: \(outcome.logFolder)  Weights: \(settings.saveDir)/best_epoch_weights.pth, last_epoch_weights.pth")

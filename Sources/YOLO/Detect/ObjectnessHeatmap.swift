@@ -11,7 +11,7 @@ extension DetectionRunner {
         let wasTraining = model.isTraining
         model.eval()
         defer { model.train(wasTraining) }
-        let outputs = try withNoGrad { try model.outputs(inputTensor([image])) }
+        let outputs = try withNoGrad { try model.outputs(inputTensor([image]).to(device: device)) }
         let (inW, inH) = (Double(decoder.inputWidth), Double(decoder.inputHeight))
         // Pixel centre -> network input coordinate, as the input was made.
         var scaleX = inW / Double(image.width), scaleY = inH / Double(image.height), offsetX = 0.0, offsetY = 0.0

@@ -26,11 +26,14 @@ public struct DetectionRunner {
         var all: [[Detection]] = []
         for start in stride(from: 0, to: images.count, by: batchSize) {
             let chunk = Array(images[start..<min(start + batchSize, images.count)])
-            let outputs = try withNoGrad { try model.outputs(inputTensor(chunk)) }
+            let outputs = try withNoGrad { try model.outputs(inputTensor(chunk).to(device: device)) }
             all += try decoder.detect(outputs, imageSizes: chunk.map { ($0.width, $0.height) }, settings: settings)
         }
         return all
     }
+
+    /// The device of the model's weights, where inputs are sent.
+    public var device: Device { model.namedParameters().first?.1.value.device ?? .cpu }
 
     /// The network input for images: letterboxed or plainly resized, planar RGB in [0, 1].
     func inputTensor(_ images: [Image]) throws -> Tensor {
@@ -50,13 +53,14 @@ extension DetectionRunner {
     /// mask, anchors, input shape). Weights whose heads do not fit the classes are refused with the
     /// message naming both counts.
     public static func load(weights: String, config: TrainConfig, classes: ClassNames,
-                            settings: DetectionSettings) throws -> DetectionRunner {
+                            settings: DetectionSettings, device: Device = .cpu) throws -> DetectionRunner {
         let model = try ModelKind(parsing: config.model).make(numClasses: classes.count, anchorsMask: config.anchorsMask)
         let outcome = try WeightLoading.load(weights, into: model, classesPath: config.classesPath)
         if outcome.report.skipped.contains(where: { $0.key.contains("head") }) {
             throw YOLOError(outcome.messages.first { $0.contains("classes") }
                             ?? "\(weights): its heads do not fit the \(classes.count) classes of \(config.classesPath)")
         }
+        try model.to(device: device)
         return DetectionRunner(model: model, anchors: try AnchorsFile.read(config.anchorsPath), inputWidth: config.inputShape[1],
                                inputHeight: config.inputShape[0], settings: settings)
     }

@@ -12,6 +12,10 @@ public final class Trainer {
     /// Called after every training step with (epoch, batch, loss): tests use it to interrupt.
     public var afterStep: ((Int, Int, Double) -> Void)?
     public var showProgress = true
+    /// Overrides `Cuda` when set (train's --device).
+    public var requestedDevice: String?
+    /// Where the model and batches live; chosen at the start of `run`.
+    public private(set) var device: Device = .cpu
 
     public struct Outcome {
         public var epochsDone: Int
@@ -30,6 +34,7 @@ public final class Trainer {
     public func run(resumeFrom: String? = nil) throws -> Outcome {
         let c = config
         try checkDeviceSettings()
+        device = try DeviceSelection.choose(cuda: c.cuda, requested: requestedDevice, log: log)
         let classes = try ClassNames(contentsOf: c.classesPath)
         guard FileManager.default.fileExists(atPath: c.anchorsPath) else {
             throw YOLOError("\(c.anchorsPath): no anchors file (run kmeans_for_anchors, or point anchors_path at "
@@ -43,6 +48,7 @@ public final class Trainer {
         let kind = try ModelKind(parsing: c.model)
         let model = try kind.make(numClasses: classes.count, anchorsMask: c.anchorsMask, seed: UInt64(c.seed))
         try loadInitialWeights(model, kind: kind)
+        try model.to(device: device)
         let trainLines = try AnnotationLine.load(c.trainAnnotationPath, classCount: classes.count)
         let valLines = try AnnotationLine.load(c.valAnnotationPath, classCount: classes.count)
         printConfiguration(numTrain: trainLines.count, numVal: valLines.count)
@@ -110,8 +116,14 @@ public final class Trainer {
             optimizer.lr = Float(try LearningRate.scheduled(c.lrDecayType, lr: lr, minLR: minLR, total: c.unfreezeEpoch, epoch: epoch))
 
             let first = epoch == startEpoch ? startBatch : 0
-            let trained = try trainEpoch(epoch, model: model, optimizer: optimizer, loss: loss, loader: trainLoader,
+            let trained: EpochResult
+            do {
+                trained = try trainEpoch(epoch, model: model, optimizer: optimizer, loss: loss, loader: trainLoader,
                                          startBatch: first, carriedLoss: epoch == startEpoch ? carriedLoss : 0)
+            } catch {
+                throw DeviceSelection.explainOutOfMemory(error, phase: unfrozen ? "unfrozen" : "frozen", batchSize: batchSize,
+                                                         key: unfrozen ? "Unfreeze_batch_size" : "Freeze_batch_size")
+            }
             let meanLoss: Double
             switch trained {
             case .finished(let mean):
@@ -156,7 +168,7 @@ public final class Trainer {
         let batches = loader.batches(epoch: epoch, startBatch: startBatch)
         while let batch = try batches.nextBatch() {
             optimizer.zeroGrad()
-            let value = try loss.total(model.outputs(batch.images), targets: batch.targets)
+            let value = try loss.total(model.outputs(batch.images.to(device: device)), targets: batch.targets)
             let number = Double(try value.item())
             guard number.isFinite else {
                 batches.stop()
@@ -191,7 +203,7 @@ public final class Trainer {
         var step = 0
         let batches = loader.batches(epoch: 0)
         while let batch = try batches.nextBatch() {
-            valSum += Double(try withNoGrad { try loss.total(model.outputs(batch.images), targets: batch.targets).item() })
+            valSum += Double(try withNoGrad { try loss.total(model.outputs(batch.images.to(device: device)), targets: batch.targets).item() })
             step += 1
             bar?.update(step, status: String(format: "val_loss %.3f", valSum / Double(step)))
         }
@@ -240,11 +252,6 @@ public final class Trainer {
         if config.syncBN {
             throw YOLOError("sync_bn = True: synchronised BatchNorm needs distributed training, which is not available yet; "
                             + "set sync_bn = False")
-        }
-        if config.cuda {
-            if (try? Backends.backend(for: .cuda(0))) == nil {
-                log("Warning: Cuda = True, but no usable GPU was found (this build has no CUDA backend): training on the CPU.")
-            }
         }
     }
 
