@@ -55,6 +55,10 @@ public final class Optimizer {
                         throw TensorError("optimizer: parameter \(name) must be a contiguous float32 tensor")
                     }
                     var s = state[name]
+                    // State restored from a file starts on the CPU; it follows its parameter to the GPU once.
+                    if let restored = s, restored.first.device != param.device {
+                        s = (try restored.first.to(device: param.device), try restored.second?.to(device: param.device), restored.step)
+                    }
                     switch kind {
                     case .sgd:
                         let first = s == nil
