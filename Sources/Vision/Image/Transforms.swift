@@ -10,6 +10,16 @@ public struct LetterboxPlacement: Equatable, Sendable {
     public var offsetY: Int
     public var resizedWidth: Int
     public var resizedHeight: Int
+
+    /// Where an image of imageWidth x imageHeight lands on a width x height letterbox canvas
+    /// (the reference's letterbox: scale = min(w/iw, h/ih), centred).
+    public init(imageWidth: Int, imageHeight: Int, width w: Int, height h: Int) {
+        scale = min(Double(w) / Double(imageWidth), Double(h) / Double(imageHeight))
+        resizedWidth = max(1, Int(Double(imageWidth) * scale))
+        resizedHeight = max(1, Int(Double(imageHeight) * scale))
+        offsetX = (w - resizedWidth) / 2
+        offsetY = (h - resizedHeight) / 2
+    }
 }
 
 extension Image {
@@ -29,12 +39,11 @@ extension Image {
     /// Fits the image inside width x height keeping its aspect ratio, centred on a grey-128
     /// canvas (the reference's letterbox: scale = min(w/iw, h/ih), bicubic).
     public func letterboxed(width w: Int, height h: Int, filter: ResizeFilter = .bicubic) -> (Image, LetterboxPlacement) {
-        let scale = min(Double(w) / Double(width), Double(h) / Double(height))
-        let nw = max(1, Int(Double(width) * scale)), nh = max(1, Int(Double(height) * scale))
+        let placement = LetterboxPlacement(imageWidth: width, imageHeight: height, width: w, height: h)
         var canvas = Image(width: w, height: h, fill: .grey128)
-        let dx = (w - nw) / 2, dy = (h - nh) / 2
-        canvas.paste(resized(width: nw, height: nh, filter: filter), x: dx, y: dy)
-        return (canvas, LetterboxPlacement(scale: scale, offsetX: dx, offsetY: dy, resizedWidth: nw, resizedHeight: nh))
+        canvas.paste(resized(width: placement.resizedWidth, height: placement.resizedHeight, filter: filter),
+                     x: placement.offsetX, y: placement.offsetY)
+        return (canvas, placement)
     }
 
     public func flippedHorizontally() -> Image {

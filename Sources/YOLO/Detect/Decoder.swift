@@ -1,5 +1,6 @@
 import Foundation
 import TensorCore
+import Vision
 
 /// Turns head outputs into detections (SPEC §7): decode x = sigmoid(tx) + grid_x,
 /// w = exp(tw) * anchor_w / stride; score = objectness x best class probability; keep
@@ -109,9 +110,9 @@ public struct Decoder {
         let (iw, ih) = (Double(imageSize.0), Double(imageSize.1))
         var (x1, y1, x2, y2) = (c.x1, c.y1, c.x2, c.y2)
         if letterbox {
-            let scale = min(Double(inputWidth) / iw, Double(inputHeight) / ih)
-            let nw = Double(max(1, Int(iw * scale))), nh = Double(max(1, Int(ih * scale)))
-            let dx = Double((inputWidth - Int(nw)) / 2), dy = Double((inputHeight - Int(nh)) / 2)
+            let placement = LetterboxPlacement(imageWidth: imageSize.0, imageHeight: imageSize.1, width: inputWidth, height: inputHeight)
+            let nw = Double(placement.resizedWidth), nh = Double(placement.resizedHeight)
+            let dx = Double(placement.offsetX), dy = Double(placement.offsetY)
             func mapX(_ v: Double) -> Double { (v * Double(inputWidth) - dx) / nw }
             func mapY(_ v: Double) -> Double { (v * Double(inputHeight) - dy) / nh }
             (x1, x2, y1, y2) = (mapX(x1), mapX(x2), mapY(y1), mapY(y2))

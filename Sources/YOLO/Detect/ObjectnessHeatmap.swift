@@ -16,7 +16,8 @@ extension DetectionRunner {
         // Pixel centre -> network input coordinate, as the input was made.
         var scaleX = inW / Double(image.width), scaleY = inH / Double(image.height), offsetX = 0.0, offsetY = 0.0
         if settings.letterbox {
-            let placement = image.letterboxed(width: decoder.inputWidth, height: decoder.inputHeight).1
+            let placement = LetterboxPlacement(imageWidth: image.width, imageHeight: image.height,
+                                               width: decoder.inputWidth, height: decoder.inputHeight)
             scaleX = Double(placement.resizedWidth) / Double(image.width)
             scaleY = Double(placement.resizedHeight) / Double(image.height)
             (offsetX, offsetY) = (Double(placement.offsetX), Double(placement.offsetY))
