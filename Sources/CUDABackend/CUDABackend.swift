@@ -66,6 +66,7 @@ final class CUDABackend: Backend, @unchecked Sendable {
     // MARK: Memory
 
     var peakAllocatedBytes: Int { allocator.peakBytes }
+    func resetPeakAllocatedBytes() { allocator.resetPeak() }
 
     func allocate(byteCount: Int) throws -> UnsafeMutableRawPointer {
         lock.lock(); defer { lock.unlock() }

@@ -44,6 +44,11 @@ final class DeviceAllocator: @unchecked Sendable {
                           + "(peak \(mib(peakBytes))); the device has \(mib(freeBytes)) free of \(mib(totalBytes))")
     }
 
+    func resetPeak() {
+        lock.lock(); defer { lock.unlock() }
+        peakBytes = liveBytes
+    }
+
     private func take(_ pointer: ccu_ptr, _ size: Int) -> ccu_ptr {
         liveBytes += size
         peakBytes = max(peakBytes, liveBytes)

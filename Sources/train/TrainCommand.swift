@@ -10,18 +10,23 @@ struct TrainCommand: ParsableCommand {
         discussion: "Edit train.swift-config (every key is explained there), then run train. The backbone is trained "
             + "frozen for Freeze_Epoch epochs (Freeze_batch_size), then everything until UnFreeze_Epoch "
             + "(Unfreeze_batch_size).\n\nWrites <save_dir>/loss_<date>/ (epoch_loss.txt, epoch_val_loss.txt, "
-            + "epoch_loss.png, epoch_map.txt, epoch_map.png, TensorBoard events) and weights in <save_dir>: "
-            + "ep###-loss#-val_loss#.pth every save_period epochs, best_epoch_weights.pth, last_epoch_weights.pth and "
-            + "resume_point.pth.\n\nCtrl-C saves and stops; `train --resume` continues exactly where the run stopped "
-            + "(or `--resume FILE` from a given resume point).")
+            + "epoch_loss.png, epoch_map.txt, epoch_map.png, scalars.json, TensorBoard events) and weights in "
+            + "<save_dir> (or out_dir): ep###-loss#-val_loss#.pth every checkpoint_interval epochs (or iter_N.pth every "
+            + "checkpoint_interval iterations with checkpoint_by_epoch = False), best_epoch_weights.pth, "
+            + "last_epoch_weights.pth and resume_point.pth.\n\nEvery log_interval iterations a log line shows epoch and "
+            + "iteration, lr, eta, time, data_time, memory, grad_norm and each loss term (the README explains each "
+            + "field).\n\nCtrl-C saves and stops; `train --resume` continues exactly where the run stopped, from the newest "
+            + "resume point (resume_point.pth or iter_N.pth), or `--resume FILE` from a given one.")
 
     @Option(help: "Parameter file.") var config = "train.swift-config"
+    @Option(name: .customLong("work-dir"), help: ArgumentHelp("Folder of logs and weights; overrides save_dir.", valueName: "dir"))
+    var workDir: String?
     @Option(help: "cpu, cuda or cuda:N; overrides Cuda (which picks cuda:0). CUDA_VISIBLE_DEVICES chooses the GPUs seen.")
     var device: String?
     @Option(name: .customLong("cfg-options"), parsing: .upToNextOption,
             help: "Overrides as key=value (e.g. --cfg-options UnFreeze_Epoch=100 'model_path=\"\"').")
     var cfgOptions: [String] = []
-    @Option(name: .customLong("resume"), help: ArgumentHelp("Continue from a resume point; alone: <save_dir>/resume_point.pth.",
+    @Option(name: .customLong("resume"), help: ArgumentHelp("Continue from a resume point; alone: the newest in the weights folder.",
                                                             valueName: "file"))
     var resumeFile: String?
     @Flag(name: .customLong("resume-latest"), help: .hidden) var resumeLatest = false
@@ -43,13 +48,15 @@ struct TrainCommand: ParsableCommand {
 
     func run() throws {
         runReportingErrors {
-            let settings = try TrainConfig.load(path: config, overrides: cfgOptions)
+            var settings = try TrainConfig.load(path: config, overrides: cfgOptions)
+            if let workDir { settings.saveDir = workDir }
             var resume = resumeFile
             if resumeLatest {
-                resume = (settings.saveDir as NSString).appendingPathComponent("resume_point.pth")
-                guard FileManager.default.fileExists(atPath: resume!) else {
-                    throw YOLOError("\(resume!): no resume point yet (it is written after every epoch and on Ctrl-C)")
+                guard let newest = ResumePoint.newest(in: settings.weightsDir) else {
+                    throw YOLOError("\(settings.weightsDir): no resume point yet (resume_point.pth is written after every epoch "
+                                    + "and on Ctrl-C, iter_N.pth every checkpoint_interval iterations with checkpoint_by_epoch = False)")
                 }
+                resume = newest
             }
             Interruption.install()
             let trainer = Trainer(config: settings)
@@ -57,7 +64,7 @@ struct TrainCommand: ParsableCommand {
             let outcome = try trainer.run(resumeFrom: resume)
             if outcome.interrupted { Foundation.exit(130) }
             if let map = outcome.lastMAP { print(String(format: "Final mAP@0.5 on the validation images: %.2f%%", map * 100)) }
-            print("Logs: \(outcome.logFolder)  Weights: \(settings.saveDir)/best_epoch_weights.pth, last_epoch_weights.pth")
+            print("Logs: \(outcome.logFolder)  Weights: \(settings.weightsDir)/best_epoch_weights.pth, last_epoch_weights.pth")
         }
     }
 }

@@ -9,8 +9,10 @@ public protocol Backend: AnyObject {
     func release(_ pointer: UnsafeMutableRawPointer, byteCount: Int)
     func copyFromHost(_ source: UnsafeRawPointer, to storage: Storage, byteOffset: Int, byteCount: Int) throws
     func copyToHost(_ storage: Storage, byteOffset: Int, byteCount: Int, into destination: UnsafeMutableRawPointer) throws
-    /// Peak bytes held by live tensors since start (for reports).
+    /// Peak bytes held by live tensors since start or since the last reset (for reports).
     var peakAllocatedBytes: Int { get }
+    /// Starts a new peak from the bytes held now (the training log reports the peak per interval).
+    func resetPeakAllocatedBytes()
 
     // Elementwise (inputs already broadcast to the output's shape)
     func copy(_ source: Tensor, into destination: Tensor) throws

@@ -8,6 +8,7 @@ final class CPUBackend: Backend {
     private let allocator = CachingHostAllocator()
 
     var peakAllocatedBytes: Int { allocator.peakBytes }
+    func resetPeakAllocatedBytes() { allocator.resetPeak() }
 
     func allocate(byteCount: Int) throws -> UnsafeMutableRawPointer { try allocator.allocate(byteCount) }
     func release(_ pointer: UnsafeMutableRawPointer, byteCount: Int) { allocator.release(pointer, bytes: byteCount) }

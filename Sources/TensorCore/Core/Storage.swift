@@ -80,6 +80,12 @@ final class CachingHostAllocator: @unchecked Sendable {
         }
     }
 
+    func resetPeak() {
+        lock.lock()
+        peakBytes = liveBytes
+        lock.unlock()
+    }
+
     /// Returns every cached block to the system.
     func trim() {
         lock.lock()

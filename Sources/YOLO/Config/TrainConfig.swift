@@ -37,9 +37,20 @@ public struct TrainConfig {
     public var focalAlpha = 0.25
     public var focalGamma = 2.0
     public var iouType = "ciou"
+    /// checkpoint_interval (alias save_period): epochs, or iterations when checkpointByEpoch is false.
     public var savePeriod = 10
+    public var checkpointByEpoch = true
     public var saveDir = "logs"
+    /// Where the weights go when not in save_dir ('' = save_dir).
+    public var outDir = ""
+    /// max_keep_ckpts (alias keep_checkpoints).
     public var keepCheckpoints = 0
+    public var logInterval = 10
+    public var ema = false
+    public var emaDecay = 0.9999
+    public var emaTau = 2000.0
+    public var patience = 0
+    public var clipGradNorm = 0.0
     public var evalFlag = true
     public var evalPeriod = 10
     public var numWorkers = 4
@@ -47,6 +58,9 @@ public struct TrainConfig {
     public var valAnnotationPath = "2007_val.txt"
 
     public init() {}
+
+    /// The folder of the weights: out_dir, or save_dir when out_dir is ''.
+    public var weightsDir: String { outDir.isEmpty ? saveDir : outDir }
 
     /// Every key with its kind and help line, in the order the configuration table prints them.
     static let keys: [(name: String, kind: Kind, help: String)] = [
@@ -84,9 +98,19 @@ public struct TrainConfig {
         ("focal_alpha", .double, "focal alpha"),
         ("focal_gamma", .double, "focal gamma"),
         ("iou_type", .choice(["ciou"]), "box loss"),
-        ("save_period", .int, "save ep*.pth every this many epochs"),
+        ("save_period", .int, "save ep*.pth every this many epochs (alias of checkpoint_interval)"),
+        ("checkpoint_interval", .int, "save a checkpoint every this many epochs (or iterations)"),
+        ("checkpoint_by_epoch", .bool, "checkpoint_interval counts epochs (True) or iterations (False: iter_N.pth)"),
         ("save_dir", .string, "folder of weights and logs"),
-        ("keep_checkpoints", .int, "keep only the newest N ep*.pth (0 = all)"),
+        ("out_dir", .string, "folder of the weights when not save_dir ('' = save_dir)"),
+        ("keep_checkpoints", .int, "keep only the newest N ep*.pth / iter_*.pth (alias of max_keep_ckpts)"),
+        ("max_keep_ckpts", .int, "keep only the newest N ep*.pth / iter_*.pth (0 = all)"),
+        ("log_interval", .int, "print a log line every this many iterations"),
+        ("ema", .bool, "keep an exponential moving average of the weights for evaluation and saving"),
+        ("ema_decay", .double, "EMA decay, ramped up as decay * (1 - exp(-updates / ema_tau))"),
+        ("ema_tau", .double, "EMA ramp length in updates"),
+        ("patience", .int, "stop after this many epochs without a better validation mAP (or loss); 0 = off"),
+        ("clip_grad_norm", .double, "clip the gradient norm to this value; 0 = off"),
         ("eval_flag", .bool, "evaluate mAP during training"),
         ("eval_period", .int, "evaluate every this many epochs"),
         ("num_workers", .int, "loader threads"),
@@ -187,9 +211,17 @@ public struct TrainConfig {
         case "focal_alpha": focalAlpha = try double()
         case "focal_gamma": focalGamma = try double()
         case "iou_type": iouType = try string().lowercased()
-        case "save_period": savePeriod = try int()
+        case "save_period", "checkpoint_interval": savePeriod = try int()
+        case "checkpoint_by_epoch": checkpointByEpoch = try bool()
         case "save_dir": saveDir = try string()
-        case "keep_checkpoints": keepCheckpoints = try int()
+        case "out_dir": outDir = try string()
+        case "keep_checkpoints", "max_keep_ckpts": keepCheckpoints = try int()
+        case "log_interval": logInterval = try int()
+        case "ema": ema = try bool()
+        case "ema_decay": emaDecay = try double()
+        case "ema_tau": emaTau = try double()
+        case "patience": patience = try int()
+        case "clip_grad_norm": clipGradNorm = try double()
         case "eval_flag": evalFlag = try bool()
         case "eval_period": evalPeriod = try int()
         case "num_workers": numWorkers = try int()
@@ -243,9 +275,21 @@ public struct TrainConfig {
                           ("label_smoothing", labelSmoothing), ("momentum", momentum)] where !(0...1).contains(p) {
             throw fail("\(name) = \(p) must be between 0 and 1")
         }
-        guard savePeriod >= 1, evalPeriod >= 1 else { throw fail("save_period and eval_period must be at least 1") }
-        guard numWorkers >= 0, keepCheckpoints >= 0, weightDecay >= 0 else {
-            throw fail("num_workers, keep_checkpoints and weight_decay must not be negative")
+        guard savePeriod >= 1 else {
+            throw fail("checkpoint_interval (save_period) = \(savePeriod): must be at least 1 "
+                       + (checkpointByEpoch ? "epoch" : "iteration"))
+        }
+        guard evalPeriod >= 1 else { throw fail("eval_period = \(evalPeriod): must be at least 1") }
+        guard logInterval >= 1 else { throw fail("log_interval = \(logInterval): must be at least 1 iteration") }
+        guard keepCheckpoints >= 0 else {
+            throw fail("max_keep_ckpts (keep_checkpoints) = \(keepCheckpoints): must be 0 (keep all) or more")
+        }
+        guard numWorkers >= 0, weightDecay >= 0 else { throw fail("num_workers and weight_decay must not be negative") }
+        guard emaDecay > 0, emaDecay < 1 else { throw fail("ema_decay = \(emaDecay): must be between 0 and 1, both excluded") }
+        guard emaTau > 0 else { throw fail("ema_tau = \(emaTau): must be positive (updates of the EMA ramp)") }
+        guard patience >= 0 else { throw fail("patience = \(patience): must be 0 (off) or a number of epochs") }
+        guard clipGradNorm >= 0, clipGradNorm.isFinite else {
+            throw fail("clip_grad_norm = \(clipGradNorm): must be 0 (off) or a positive norm such as 10")
         }
         let expectedOutputs = model == "yolov4" ? 3 : 2
         guard anchorsMask.count == expectedOutputs else {
@@ -264,7 +308,10 @@ public struct TrainConfig {
          ("Freeze_batch_size", "\(freezeBatchSize)"), ("Unfreeze_batch_size", "\(unfreezeBatchSize)"),
          ("Freeze_Train", "\(freezeTrain)"), ("Init_lr", "\(initLR)"), ("Min_lr", "\(minLR)"), ("optimizer_type", optimizerType),
          ("momentum", "\(momentum)"), ("weight_decay", "\(weightDecay)"), ("lr_decay_type", lrDecayType),
-         ("focal_loss", "\(focalLoss)"), ("save_period", "\(savePeriod)"), ("save_dir", saveDir), ("eval_flag", "\(evalFlag)"),
+         ("focal_loss", "\(focalLoss)"), ("checkpoint_interval", "\(savePeriod)"),
+         ("checkpoint_by_epoch", "\(checkpointByEpoch)"), ("max_keep_ckpts", "\(keepCheckpoints)"), ("save_dir", saveDir),
+         ("out_dir", weightsDir), ("log_interval", "\(logInterval)"), ("ema", ema ? "True (decay \(emaDecay), tau \(emaTau))" : "False"),
+         ("patience", "\(patience)"), ("clip_grad_norm", "\(clipGradNorm)"), ("eval_flag", "\(evalFlag)"),
          ("eval_period", "\(evalPeriod)"), ("num_workers", "\(numWorkers)")]
     }
 }

@@ -32,20 +32,49 @@ public struct YOLOLoss {
     /// YOLOv4-tiny's masks leave an anchor out; its ground truths fall back to the next best anchor.
     var nextBestFallback: Bool { Set(anchorsMask.flatMap { $0 }).count < anchors.count }
 
+    /// The loss split as it is computed, each term already weighted, so box + objectness +
+    /// classification = total (what the training log prints as loss_box, loss_obj, loss_cls).
+    public struct Terms {
+        public var total: Tensor
+        public var box: Tensor?
+        public var objectness: Tensor
+        public var classification: Tensor?
+    }
+
     /// Sum of the per-layer losses.
     public func total(_ outputs: [Tensor], targets: [[TargetBox]]) throws -> Tensor {
+        try terms(outputs, targets: targets).total
+    }
+
+    /// Every term summed over the output layers.
+    public func terms(_ outputs: [Tensor], targets: [[TargetBox]]) throws -> Terms {
         guard outputs.count == anchorsMask.count else {
             throw YOLOError("loss: \(outputs.count) outputs but \(anchorsMask.count) anchor masks")
         }
-        var sum: Tensor?
+        func add(_ a: Tensor?, _ b: Tensor?) throws -> Tensor? {
+            guard let a else { return b }
+            guard let b else { return a }
+            return try a + b
+        }
+        var sum: Terms?
         for (l, output) in outputs.enumerated() {
-            let term = try layer(l, output, targets: targets)
-            sum = try sum.map { try $0 + term } ?? term
+            let term = try layerTerms(l, output, targets: targets)
+            if let s = sum {
+                sum = Terms(total: try s.total + term.total, box: try add(s.box, term.box),
+                            objectness: try s.objectness + term.objectness,
+                            classification: try add(s.classification, term.classification))
+            } else {
+                sum = term
+            }
         }
         return sum!
     }
 
     public func layer(_ l: Int, _ output: Tensor, targets: [[TargetBox]]) throws -> Tensor {
+        try layerTerms(l, output, targets: targets).total
+    }
+
+    func layerTerms(_ l: Int, _ output: Tensor, targets: [[TargetBox]]) throws -> Terms {
         let (bs, h, w) = (output.shape[0], output.shape[2], output.shape[3])
         let a = anchorsMask[l].count, attrs = 5 + numClasses
         guard output.rank == 4, output.shape[1] == a * attrs else {
@@ -71,7 +100,7 @@ public struct YOLOLoss {
         let positives = try Tensor(positiveMask, shape: [bs, a, h, w], device: device)
 
         let conf = try prediction.narrow(axis: 4, start: 4, length: 1).squeeze(4).sigmoid()
-        var loss: Tensor
+        let loss: Tensor
         let counted = try (positives + negatives).clamp(max: 1)   // positives are never negatives; kept safe
         if focalLoss {
             let pos = try positives.greater(0)
@@ -81,7 +110,7 @@ public struct YOLOLoss {
         } else {
             loss = try (BoxMath.bce(conf, positives) * counted).sum() / counted.sum().clamp(min: 1)
         }
-        loss = try loss * (balance[l] * objRatio)
+        let objectness = try loss * (balance[l] * objRatio)
 
         if !assignment.positives.isEmpty {
             let n = assignment.positives.count
@@ -101,9 +130,10 @@ public struct YOLOLoss {
             // Label smoothing applied to class targets (the reference defines it but never calls it).
             if labelSmoothing > 0 { classTruth = try classTruth * (1 - labelSmoothing) + labelSmoothing / Float(numClasses) }
             let classLoss = try BoxMath.bce(rows.narrow(axis: 1, start: 5, length: numClasses).sigmoid(), classTruth).mean()
-            loss = try loss + boxLoss * boxRatio + classLoss * clsRatio
+            let box = try boxLoss * boxRatio, classification = try classLoss * clsRatio
+            return Terms(total: try objectness + box + classification, box: box, objectness: objectness, classification: classification)
         }
-        return loss
+        return Terms(total: objectness, box: nil, objectness: objectness, classification: nil)
     }
 
     /// 0 where a prediction's decoded box has IoU > threshold with a ground truth of its image, else 1.

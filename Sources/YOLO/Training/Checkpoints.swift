@@ -15,6 +15,14 @@ public enum Checkpoints {
         try PthWriter.save(stateDict: model.stateDict(), to: path)
     }
 
+    /// `iter_N.pth`: the checkpoint (and resume point) after N iterations of the run.
+    public static func iterationName(_ iteration: Int) -> String { "iter_\(iteration).pth" }
+
+    public static func iterationNumber(_ name: String) -> Int? {
+        guard name.hasPrefix("iter_"), name.hasSuffix(".pth") else { return nil }
+        return Int(name.dropFirst(5).dropLast(4))
+    }
+
     /// Removes the oldest ep*.pth beyond the newest `keep` (0 keeps all).
     public static func prune(saveDir: String, keep: Int) {
         guard keep > 0 else { return }
@@ -22,43 +30,12 @@ public enum Checkpoints {
             .filter { $0.hasPrefix("ep") && $0.hasSuffix(".pth") }.sorted()
         for name in files.dropLast(keep) { try? FileManager.default.removeItem(atPath: (saveDir as NSString).appendingPathComponent(name)) }
     }
-}
 
-/// Everything needed to continue a run exactly: weights, optimizer state, where in the schedule
-/// (epoch, batch within it, phase), the running loss of the epoch, best val loss and log folder.
-public struct ResumePoint {
-    public var epoch: Int           // 0-based epoch to continue
-    public var batch: Int           // batches of that epoch already done
-    public var unfrozen: Bool
-    public var lossSum: Double      // sum of the done batches' losses in that epoch
-    public var bestValLoss: Double?
-    public var logFolder: String
-    public var seed: Int
-
-    public func save(model: Module, optimizer: Optimizer, to path: String) throws {
-        try PthWriter.save(.dict([
-            ("model", .dict(model.stateDict().map { ($0.0, .tensor($0.1)) })),
-            ("optimizer", optimizer.stateDict()),
-            ("epoch", .int(epoch)), ("batch", .int(batch)), ("unfrozen", .bool(unfrozen)), ("loss_sum", .double(lossSum)),
-            ("best_val_loss", bestValLoss.map { .double($0) } ?? .none), ("log_folder", .string(logFolder)), ("seed", .int(seed)),
-        ]), to: path)
-    }
-
-    public static func load(_ path: String, model: Module, optimizer: Optimizer) throws -> ResumePoint {
-        let value = try PthReader.load(path)
-        guard let state = value["model"]?.stateDict, let epoch = value["epoch"]?.intValue, let batch = value["batch"]?.intValue,
-              let optimizerState = value["optimizer"], let folder = value["log_folder"]?.stringValue else {
-            throw YOLOError("\(path): not a resume point written by train (use model_path for plain weights)")
-        }
-        let report = try model.load(stateDict: state)
-        guard report.skipped.isEmpty, report.missing.isEmpty else {
-            throw YOLOError("\(path): the saved model does not match this configuration (\(report.skipped.count) tensors differ, "
-                            + "\(report.missing.count) missing); resume with the configuration of that run")
-        }
-        try optimizer.load(stateDict: optimizerState)
-        var unfrozen = false
-        if case .bool(let b)? = value["unfrozen"] { unfrozen = b }
-        return ResumePoint(epoch: epoch, batch: batch, unfrozen: unfrozen, lossSum: value["loss_sum"]?.doubleValue ?? 0,
-                           bestValLoss: value["best_val_loss"]?.doubleValue, logFolder: folder, seed: value["seed"]?.intValue ?? 0)
+    /// Removes the oldest iter_N.pth (by N) beyond the newest `keep` (0 keeps all).
+    public static func pruneIterations(in folder: String, keep: Int) {
+        guard keep > 0 else { return }
+        let files = ((try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? [])
+            .compactMap { name in iterationNumber(name).map { (name, $0) } }.sorted { $0.1 < $1.1 }
+        for (name, _) in files.dropLast(keep) { try? FileManager.default.removeItem(atPath: (folder as NSString).appendingPathComponent(name)) }
     }
 }

@@ -2,15 +2,17 @@ import Foundation
 import NN
 import TensorCore
 
-/// The two-phase training run of the reference (SPEC §2-3): backbone frozen for Freeze_Epoch
-/// epochs at Freeze_batch_size, then everything at Unfreeze_batch_size (learning rates refitted,
-/// loaders rebuilt, optimizer state kept); per-epoch schedule; validation loss; in-training mAP;
-/// checkpoints; a resume point after every epoch and on interruption.
+/// The two-phase training run of the reference (SPEC §2-3), assembled from its parts: the data
+/// and model are prepared here, then `TrainingEngine` runs the loop (phases, epochs, steps,
+/// validation) with the standard step and the hooks that log, evaluate, average (EMA), stop early
+/// and save checkpoints and resume points.
 public final class Trainer {
     public let config: TrainConfig
     let log: (String) -> Void
     /// Called after every training step with (epoch, batch, loss): tests use it to interrupt.
     public var afterStep: ((Int, Int, Double) -> Void)?
+    /// Hooks run after the built-in ones (tests, tools).
+    public var extraHooks: [TrainingHook] = []
     public var showProgress = true
     /// Overrides `Cuda` when set (train's --device).
     public var requestedDevice: String?
@@ -24,6 +26,10 @@ public final class Trainer {
         public var interrupted: Bool
         public var losses: [Double]
         public var valLosses: [Double]
+        /// Why the run ended before UnFreeze_Epoch (early stopping), if it did.
+        public var stopReason: String?
+        /// Training steps done over the whole run.
+        public var iterations: Int
     }
 
     public init(config: TrainConfig, log: @escaping (String) -> Void = { print($0) }) {
@@ -35,211 +41,78 @@ public final class Trainer {
         let c = config
         try checkDeviceSettings()
         device = try DeviceSelection.choose(cuda: c.cuda, requested: requestedDevice, log: log)
-        let classes = try ClassNames(contentsOf: c.classesPath)
-        guard FileManager.default.fileExists(atPath: c.anchorsPath) else {
-            throw YOLOError("\(c.anchorsPath): no anchors file (run kmeans_for_anchors, or point anchors_path at "
-                            + "model_data/yolo_anchors.txt / yolo_tiny_anchors.txt)")
-        }
-        let anchors = try AnchorsFile.read(c.anchorsPath)
-        let needed = (c.anchorsMask.flatMap { $0 }.max() ?? 0) + 1
-        guard anchors.count >= needed else {
-            throw YOLOError("\(c.anchorsPath): \(anchors.count) anchors, but anchors_mask uses anchor \(needed - 1)")
-        }
+        let data = try TrainingData(config: c)
         let kind = try ModelKind(parsing: c.model)
-        let model = try kind.make(numClasses: classes.count, anchorsMask: c.anchorsMask, seed: UInt64(c.seed))
+        let model = try kind.make(numClasses: data.classes.count, anchorsMask: c.anchorsMask, seed: UInt64(c.seed))
         try loadInitialWeights(model, kind: kind)
         try model.to(device: device)
-        let trainLines = try AnnotationLine.load(c.trainAnnotationPath, classCount: classes.count)
-        let valLines = try AnnotationLine.load(c.valAnnotationPath, classCount: classes.count)
-        printConfiguration(numTrain: trainLines.count, numVal: valLines.count)
+        printConfiguration(numTrain: data.trainLines.count, numVal: data.valLines.count)
 
-        let (inputH, inputW) = (c.inputShape[0], c.inputShape[1])
-        let loss = makeLoss(anchors: anchors, classes: classes.count)
-        var unfrozen = !c.freezeTrain
-        if c.freezeTrain { model.setRequiresGrad(false, prefix: "backbone.") }
-        var batchSize = unfrozen ? c.unfreezeBatchSize : c.freezeBatchSize
-        var (lr, minLR) = LearningRate.fitted(initLR: c.initLR, minLR: c.minLR, batchSize: batchSize, optimizer: c.optimizerType)
+        let loss = makeLoss(anchors: data.anchors, classes: data.classes.count)
+        let plan = PhasePlan(config: c, trainImages: data.trainLines.count)
         let optimizer = Optimizer(OptimizerKind(rawValue: c.optimizerType)!,
                                   groups: ParameterGroup.yoloGroups(model, weightDecay: Float(c.weightDecay)),
-                                  lr: Float(lr), momentum: Float(c.momentum))
-
-        let trainSet = DetectionDataset(lines: trainLines, inputWidth: inputW, inputHeight: inputH, training: true)
-        trainSet.mosaic = c.mosaic; trainSet.mosaicProbability = c.mosaicProb
-        trainSet.mixup = c.mixup; trainSet.mixupProbability = c.mixupProb
-        trainSet.specialAugRatio = c.specialAugRatio; trainSet.totalEpochs = c.unfreezeEpoch
-        let valSet = DetectionDataset(lines: valLines, inputWidth: inputW, inputHeight: inputH, training: false)
-        func loaders(_ batch: Int) throws -> (DataLoader, DataLoader) {
-            guard trainLines.count / batch > 0, valLines.count / batch > 0 else {
-                throw YOLOError("dataset too small for a batch size of \(batch): \(trainLines.count) training and "
-                                + "\(valLines.count) validation images (each needs at least one full batch); lower the "
-                                + "batch size or add images")
-            }
-            return (DataLoader(dataset: trainSet, batchSize: batch, shuffle: true, seed: UInt64(c.seed), workers: c.numWorkers),
-                    DataLoader(dataset: valSet, batchSize: batch, shuffle: false, seed: UInt64(c.seed), workers: c.numWorkers))
+                                  lr: Float(plan.phase(epoch: c.initEpoch).lr), momentum: Float(c.momentum))
+        let start = try resumeFrom.map { try resume(from: $0, model: model, optimizer: optimizer) }
+        try OutputFolders.prepare(c)
+        let logs = try TrainingLog(saveDir: c.saveDir, resumeFolder: start?.logFolder, epochsDone: start?.epoch ?? 0,
+                                   evaluation: c.evalFlag, evalPeriod: c.evalPeriod)
+        let context = TrainingContext(config: c, model: model, optimizer: optimizer, device: device, plan: plan, logFolder: logs.folder,
+                                      valLines: data.valLines, anchors: data.anchors, start: start, log: log)
+        let hooks = try makeHooks(logs: logs, model: model, kind: kind, classes: data.classes.count, start: start)
+        let step = StandardStep(loss: loss, clipNorm: c.clipGradNorm)
+        let engine = TrainingEngine(context: context, step: step, hooks: hooks,
+                                    validation: Validation(loss: loss, showBar: showsBars),
+                                    loaders: { try data.loaders(batchSize: $0) })
+        for state in context.resumables {
+            if let saved = start?.extra.first(where: { $0.0 == state.resumeKey })?.1 { try state.restore(saved) }
         }
-        var (trainLoader, valLoader) = try loaders(batchSize)
-
-        // Resume: weights, optimizer, schedule position, phase, log folder.
-        var startEpoch = c.initEpoch, startBatch = 0, carriedLoss = 0.0, bestValLoss: Double?
-        var resumeFolder: String?
-        if let resumeFrom {
-            let point = try ResumePoint.load(resumeFrom, model: model, optimizer: optimizer)
-            guard point.seed == c.seed else {
-                throw YOLOError("\(resumeFrom) was written with seed \(point.seed), this configuration has seed \(c.seed)")
-            }
-            startEpoch = point.epoch; startBatch = point.batch; carriedLoss = point.lossSum
-            bestValLoss = point.bestValLoss; resumeFolder = point.logFolder
-            if point.unfrozen && !unfrozen {
-                unfrozen = true
-                model.setRequiresGrad(true, prefix: "backbone.")
-                batchSize = c.unfreezeBatchSize
-                (lr, minLR) = LearningRate.fitted(initLR: c.initLR, minLR: c.minLR, batchSize: batchSize, optimizer: c.optimizerType)
-                (trainLoader, valLoader) = try loaders(batchSize)
-            }
-            log("Resuming from \(resumeFrom): epoch \(startEpoch + 1), batch \(startBatch), "
-                + (unfrozen ? "backbone unfrozen" : "backbone frozen"))
+        let ending = try engine.run()
+        var stopReason: String?
+        if case .stoppedEarly(let reason) = ending {
+            stopReason = reason
+            log("Stopping: \(reason).")
         }
-        let logs = try TrainingLog(saveDir: c.saveDir, resumeFolder: resumeFolder, evaluation: c.evalFlag)
-        try FileManager.default.createDirectory(atPath: c.saveDir, withIntermediateDirectories: true)
-        func path(_ name: String) -> String { (c.saveDir as NSString).appendingPathComponent(name) }
-        var lastMAP: Double?
-
-        for epoch in startEpoch..<c.unfreezeEpoch {
-            if epoch >= c.freezeEpoch && !unfrozen {
-                unfrozen = true
-                batchSize = c.unfreezeBatchSize
-                (lr, minLR) = LearningRate.fitted(initLR: c.initLR, minLR: c.minLR, batchSize: batchSize, optimizer: c.optimizerType)
-                model.setRequiresGrad(true, prefix: "backbone.")
-                (trainLoader, valLoader) = try loaders(batchSize)
-                log("Unfreezing the backbone at epoch \(epoch + 1): batch size \(batchSize), lr \(lr) to \(minLR)")
-            }
-            optimizer.lr = Float(try LearningRate.scheduled(c.lrDecayType, lr: lr, minLR: minLR, total: c.unfreezeEpoch, epoch: epoch))
-
-            let first = epoch == startEpoch ? startBatch : 0
-            let trained: EpochResult
-            do {
-                trained = try trainEpoch(epoch, model: model, optimizer: optimizer, loss: loss, loader: trainLoader,
-                                         startBatch: first, carriedLoss: epoch == startEpoch ? carriedLoss : 0)
-            } catch {
-                throw DeviceSelection.explainOutOfMemory(error, phase: unfrozen ? "unfrozen" : "frozen", batchSize: batchSize,
-                                                         key: unfrozen ? "Unfreeze_batch_size" : "Freeze_batch_size")
-            }
-            let meanLoss: Double
-            switch trained {
-            case .finished(let mean):
-                meanLoss = mean
-            case .interrupted(let batch, let lossSum):
-                return try interrupt(model, optimizer, logs, epoch: epoch, batch: batch, unfrozen: unfrozen, lossSum: lossSum,
-                                     bestValLoss: bestValLoss, path: path)
-            }
-            let meanVal = try validate(epoch, model: model, loss: loss, loader: valLoader)
-            try logs.record(epoch: epoch + 1, loss: meanLoss, valLoss: meanVal)
-            if c.evalFlag && (epoch + 1) % c.evalPeriod == 0 {
-                log("Calculate Map.")
-                let (map, _) = try InTrainingEvaluation.meanAP(model: model, lines: valLines, anchors: anchors, inputWidth: inputW,
-                                                               inputHeight: inputH)
-                lastMAP = map
-                try logs.record(epoch: epoch + 1, map: map)
-                log(String(format: "Get map done. mAP@0.5 = %.2f%%", map * 100))
-            }
-            log("Epoch:\(epoch + 1)/\(c.unfreezeEpoch)")
-            log(String(format: "Total Loss: %.3f || Val Loss: %.3f ", meanLoss, meanVal))
-            try saveCheckpoints(epoch, model: model, optimizer: optimizer, meanLoss: meanLoss, meanVal: meanVal,
-                                bestValLoss: &bestValLoss, unfrozen: unfrozen, logs: logs, path: path)
-        }
-        return Outcome(epochsDone: c.unfreezeEpoch, lastMAP: lastMAP, logFolder: logs.folder, interrupted: false,
-                       losses: logs.losses, valLosses: logs.valLosses)
+        return Outcome(epochsDone: ending == .interrupted ? context.epoch : context.epoch + 1, lastMAP: context.lastMAP,
+                       logFolder: logs.folder, interrupted: ending == .interrupted, losses: logs.losses, valLosses: logs.valLosses,
+                       stopReason: stopReason, iterations: context.iteration)
     }
 
-    enum EpochResult {
-        case finished(meanLoss: Double)
-        case interrupted(batch: Int, lossSum: Double)
-    }
+    /// Bars are drawn only where they can be redrawn in place: standard error on a terminal.
+    var showsBars: Bool { showProgress && isatty(fileno(stderr)) != 0 }
 
-    /// One epoch of training from `startBatch`; stops early (with where it stopped) on Ctrl-C.
-    private func trainEpoch(_ epoch: Int, model: Detector, optimizer: Optimizer, loss: YOLOLoss, loader: DataLoader,
-                            startBatch: Int, carriedLoss: Double) throws -> EpochResult {
-        log("Start Train")
-        let steps = loader.batchesPerEpoch
-        let bar = showProgress ? ProgressBar(title: "Epoch \(epoch + 1)/\(config.unfreezeEpoch)", total: steps, unit: "it") : nil
-        model.train()
-        var lossSum = carriedLoss
-        var step = startBatch
-        let batches = loader.batches(epoch: epoch, startBatch: startBatch)
-        while let batch = try batches.nextBatch() {
-            optimizer.zeroGrad()
-            let value = try loss.total(model.outputs(batch.images.to(device: device)), targets: batch.targets)
-            let number = Double(try value.item())
-            guard number.isFinite else {
-                batches.stop()
-                throw YOLOError("the loss became \(number) at epoch \(epoch + 1), batch \(step + 1); stopped without saving "
-                                + "these weights (the last good ones are in \(config.saveDir)). Lower Init_lr or check the data.")
-            }
-            try value.backward()
-            try optimizer.step()
-            lossSum += number
-            step += 1
-            bar?.update(step, status: String(format: "loss %.3f lr %.2e", lossSum / Double(step), optimizer.lr))
-            afterStep?(epoch, step, number)
-            if Interruption.requested {
-                batches.stop()
-                return .interrupted(batch: step, lossSum: lossSum)
-            }
-        }
-        bar?.finish(status: String(format: "loss %.3f lr %.2e", lossSum / Double(max(steps, 1)), optimizer.lr))
-        log("Finish Train")
-        if !loader.skippedImages.isEmpty { log("Warning: \(loader.skippedImages.count) unreadable images skipped so far") }
-        return .finished(meanLoss: lossSum / Double(max(steps, 1)))
-    }
-
-    /// Mean validation loss in eval mode (running statistics), always over the same batches.
-    private func validate(_ epoch: Int, model: Detector, loss: YOLOLoss, loader: DataLoader) throws -> Double {
-        log("Start Validation")
-        model.eval()
-        defer { model.train() }
-        var valSum = 0.0
-        let steps = loader.batchesPerEpoch
-        let bar = showProgress ? ProgressBar(title: "Epoch \(epoch + 1)/\(config.unfreezeEpoch)", total: steps, unit: "it") : nil
-        var step = 0
-        let batches = loader.batches(epoch: 0)
-        while let batch = try batches.nextBatch() {
-            valSum += Double(try withNoGrad { try loss.total(model.outputs(batch.images.to(device: device)), targets: batch.targets).item() })
-            step += 1
-            bar?.update(step, status: String(format: "val_loss %.3f", valSum / Double(step)))
-        }
-        bar?.finish(status: String(format: "val_loss %.3f", valSum / Double(max(steps, 1))))
-        log("Finish Validation")
-        return valSum / Double(max(steps, 1))
-    }
-
-    /// ep###-loss-val_loss.pth every save_period epochs and at the end, best and last weights, and
-    /// the resume point for the next epoch.
-    private func saveCheckpoints(_ epoch: Int, model: Detector, optimizer: Optimizer, meanLoss: Double, meanVal: Double,
-                                 bestValLoss: inout Double?, unfrozen: Bool, logs: TrainingLog, path: (String) -> String) throws {
+    /// The built-in hooks in the order they run (EMA before evaluation and saving, which use its
+    /// weights; evaluation before the epoch log, which records its mAP; early stopping before
+    /// checkpointing, which writes the final ep file of a run that stops).
+    private func makeHooks(logs: TrainingLog, model: Detector, kind: ModelKind, classes: Int, start: ResumePoint?) throws -> [TrainingHook] {
         let c = config
-        if (epoch + 1) % c.savePeriod == 0 || epoch + 1 == c.unfreezeEpoch {
-            try Checkpoints.saveWeights(model, to: path(Checkpoints.epochName(epoch + 1, loss: meanLoss, valLoss: meanVal)))
-            Checkpoints.prune(saveDir: c.saveDir, keep: c.keepCheckpoints)
+        var hooks: [TrainingHook] = []
+        if showsBars { hooks.append(ProgressBarHook()) }
+        hooks.append(IterationLogHook(interval: c.logInterval, tensorBoard: logs.tensorBoard, clearsBar: showsBars && isatty(fileno(stdout)) != 0))
+        if c.ema {
+            let shadow = try kind.make(numClasses: classes, anchorsMask: c.anchorsMask, seed: UInt64(c.seed))
+            try shadow.to(device: device)
+            hooks.append(try EMAHook(model: model, shadow: shadow, decay: c.emaDecay, tau: c.emaTau,
+                                     resumedWeights: start?.evaluationWeights))
         }
-        if bestValLoss == nil || meanVal <= bestValLoss! {
-            log("Save best model to best_epoch_weights.pth")
-            bestValLoss = meanVal
-            try Checkpoints.saveWeights(model, to: path("best_epoch_weights.pth"))
+        hooks.append(EvaluationHook())
+        hooks.append(EpochLogHook(logs: logs))
+        if c.patience > 0 { hooks.append(EarlyStoppingHook(patience: c.patience)) }
+        hooks.append(CheckpointHook())
+        if let afterStep {
+            hooks.append(ClosureHook(afterStep: { afterStep($0.epoch, $0.batchInEpoch, $0.lastStep?.loss ?? 0) }))
         }
-        try Checkpoints.saveWeights(model, to: path("last_epoch_weights.pth"))
-        try ResumePoint(epoch: epoch + 1, batch: 0, unfrozen: unfrozen, lossSum: 0, bestValLoss: bestValLoss,
-                        logFolder: logs.folder, seed: c.seed).save(model: model, optimizer: optimizer, to: path(Checkpoints.resumeName))
+        return hooks + extraHooks
     }
 
-    private func interrupt(_ model: Detector, _ optimizer: Optimizer, _ logs: TrainingLog, epoch: Int, batch: Int, unfrozen: Bool,
-                           lossSum: Double, bestValLoss: Double?, path: (String) -> String) throws -> Outcome {
-        try Checkpoints.saveWeights(model, to: path("last_epoch_weights.pth"))
-        try ResumePoint(epoch: epoch, batch: batch, unfrozen: unfrozen, lossSum: lossSum, bestValLoss: bestValLoss,
-                        logFolder: logs.folder, seed: config.seed).save(model: model, optimizer: optimizer, to: path(Checkpoints.resumeName))
-        log("Interrupted at epoch \(epoch + 1), batch \(batch). Saved last_epoch_weights.pth and \(Checkpoints.resumeName) in "
-            + "\(config.saveDir). Continue with: train --resume")
-        return Outcome(epochsDone: epoch, lastMAP: nil, logFolder: logs.folder, interrupted: true, losses: logs.losses,
-                       valLosses: logs.valLosses)
+    private func resume(from path: String, model: Detector, optimizer: Optimizer) throws -> ResumePoint {
+        let point = try ResumePoint.load(path, model: model, optimizer: optimizer)
+        guard point.seed == config.seed else {
+            throw YOLOError("\(path) was written with seed \(point.seed), this configuration has seed \(config.seed)")
+        }
+        log("Resuming from \(path): epoch \(point.epoch + 1), batch \(point.batch), "
+            + (point.unfrozen || !config.freezeTrain || point.epoch >= config.freezeEpoch ? "backbone unfrozen" : "backbone frozen"))
+        return point
     }
 
     private func checkDeviceSettings() throws {

@@ -10,16 +10,26 @@ public final class TrainingLog {
     public private(set) var valLosses: [Double] = []
     public private(set) var maps: [Double] = [0]
     public private(set) var mapEpochs: [Int] = [0]
-    private let tensorBoard: TensorBoardWriter?
+    let tensorBoard: TensorBoardWriter?
 
-    /// A new timestamped folder, or an existing one when resuming (its history is read back).
-    public init(saveDir: String, resumeFolder: String? = nil, evaluation: Bool) throws {
+    /// A new timestamped folder, or an existing one when resuming: its history is read back and cut
+    /// to the `epochsDone` epochs the resume point has, so an epoch run again after a crash is not
+    /// logged twice.
+    public init(saveDir: String, resumeFolder: String? = nil, epochsDone: Int = 0, evaluation: Bool, evalPeriod: Int = 1) throws {
         if let resumeFolder {
             folder = resumeFolder
-            losses = Self.numbers(folder + "/epoch_loss.txt")
-            valLosses = Self.numbers(folder + "/epoch_val_loss.txt")
+            losses = Array(Self.numbers(folder + "/epoch_loss.txt").prefix(epochsDone))
+            valLosses = Array(Self.numbers(folder + "/epoch_val_loss.txt").prefix(epochsDone))
             let m = Self.numbers(folder + "/epoch_map.txt")
-            if !m.isEmpty { maps = m }
+            if !m.isEmpty {
+                let kept = min(m.count, 1 + epochsDone / max(evalPeriod, 1))
+                maps = Array(m.prefix(kept))
+                mapEpochs = (0..<kept).map { $0 * max(evalPeriod, 1) }
+            }
+            try Self.rewrite(losses, folder + "/epoch_loss.txt", unlessCount: Self.numbers(folder + "/epoch_loss.txt").count)
+            try Self.rewrite(valLosses, folder + "/epoch_val_loss.txt",
+                             unlessCount: Self.numbers(folder + "/epoch_val_loss.txt").count)
+            if !m.isEmpty { try Self.rewrite(maps, folder + "/epoch_map.txt", unlessCount: m.count) }
         } else {
             let formatter = DateFormatter()
             formatter.dateFormat = "yyyy_MM_dd_HH_mm_ss"
@@ -33,6 +43,13 @@ public final class TrainingLog {
 
     static func numbers(_ path: String) -> [Double] {
         ((try? String(contentsOfFile: path, encoding: .utf8)) ?? "").split(separator: "\n").compactMap { Double($0) }
+    }
+
+    /// Writes the kept numbers back (atomically) when the file held more.
+    static func rewrite(_ values: [Double], _ path: String, unlessCount count: Int) throws {
+        guard count > values.count else { return }
+        let text = values.map { $0 == 0 && $0.sign == .plus ? "0" : String($0) }.joined(separator: "\n")
+        try writeAtomically(Data((text.isEmpty ? "" : text + "\n").utf8), to: path)
     }
 
     static func append(_ line: String, to path: String) throws {

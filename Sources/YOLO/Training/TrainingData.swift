@@ -1,0 +1,47 @@
+import Foundation
+
+/// What a run trains and validates on: the classes, anchors and both annotation lists, checked
+/// before any work, and the datasets with the loaders for a batch size.
+final class TrainingData {
+    let classes: ClassNames
+    let anchors: [(Double, Double)]
+    let trainLines: [AnnotationLine]
+    let valLines: [AnnotationLine]
+    let trainSet: DetectionDataset
+    let valSet: DetectionDataset
+    let seed: UInt64
+    let workers: Int
+
+    init(config c: TrainConfig) throws {
+        classes = try ClassNames(contentsOf: c.classesPath)
+        guard FileManager.default.fileExists(atPath: c.anchorsPath) else {
+            throw YOLOError("\(c.anchorsPath): no anchors file (run kmeans_for_anchors, or point anchors_path at "
+                            + "model_data/yolo_anchors.txt / yolo_tiny_anchors.txt)")
+        }
+        anchors = try AnchorsFile.read(c.anchorsPath)
+        let needed = (c.anchorsMask.flatMap { $0 }.max() ?? 0) + 1
+        guard anchors.count >= needed else {
+            throw YOLOError("\(c.anchorsPath): \(anchors.count) anchors, but anchors_mask uses anchor \(needed - 1)")
+        }
+        trainLines = try AnnotationLine.load(c.trainAnnotationPath, classCount: classes.count)
+        valLines = try AnnotationLine.load(c.valAnnotationPath, classCount: classes.count)
+        let (h, w) = (c.inputShape[0], c.inputShape[1])
+        trainSet = DetectionDataset(lines: trainLines, inputWidth: w, inputHeight: h, training: true)
+        trainSet.mosaic = c.mosaic; trainSet.mosaicProbability = c.mosaicProb
+        trainSet.mixup = c.mixup; trainSet.mixupProbability = c.mixupProb
+        trainSet.specialAugRatio = c.specialAugRatio; trainSet.totalEpochs = c.unfreezeEpoch
+        valSet = DetectionDataset(lines: valLines, inputWidth: w, inputHeight: h, training: false)
+        seed = UInt64(c.seed)
+        workers = c.numWorkers
+    }
+
+    func loaders(batchSize batch: Int) throws -> (train: DataLoader, val: DataLoader) {
+        guard trainLines.count / batch > 0, valLines.count / batch > 0 else {
+            throw YOLOError("dataset too small for a batch size of \(batch): \(trainLines.count) training and "
+                            + "\(valLines.count) validation images (each needs at least one full batch); lower the "
+                            + "batch size or add images")
+        }
+        return (DataLoader(dataset: trainSet, batchSize: batch, shuffle: true, seed: seed, workers: workers),
+                DataLoader(dataset: valSet, batchSize: batch, shuffle: false, seed: seed, workers: workers))
+    }
+}
