@@ -2,6 +2,7 @@ import Foundation
 import XCTest
 @testable import YOLO
 import Vision
+import TensorCore
 
 /// A fresh temporary folder removed at the end of the test.
 func temporaryFolder(_ test: XCTestCase, _ name: String = "yolo") -> URL {
@@ -28,3 +29,41 @@ func vocXML(width: Int, height: Int, objects: [(String, Int, Int, Int, Int, Bool
 func assertMessage(_ error: Error, contains fragments: [String], file: StaticString = #filePath, line: UInt = #line) {
     for f in fragments where !"\(error)".contains(f) { XCTFail("'\(error)' does not mention '\(f)'", file: file, line: line) }
 }
+
+/// A project folder with 64x64 demo images (6 for training, 2 for validation), classes and anchors;
+/// returns a config for it: YOLOv4-tiny, Adam, 2 epochs at batch 2, one loader thread.
+func tinyTrainingProject(_ test: XCTestCase, images: Int = 8) throws -> (URL, TrainConfig) {
+    let root = temporaryFolder(test, "train")
+    var lines: [AnnotationLine] = []
+    for i in 0..<images {
+        let (image, boxes) = DemoDataset.makeImage(rng: RandomGenerator(seed: 21).fork(stream: UInt64(i)), minSide: 64, maxSide: 80)
+        let path = root.appendingPathComponent("img\(i).jpg").path
+        try image.save(path)
+        lines.append(AnnotationLine(imagePath: path, boxes: boxes))
+    }
+    try write(lines.prefix(6).map(\.text).joined(separator: "\n") + "\n", root.appendingPathComponent("train.txt"))
+    try write(lines.suffix(2).map(\.text).joined(separator: "\n") + "\n", root.appendingPathComponent("val.txt"))
+    try write(DemoDataset.classes.joined(separator: "\n") + "\n", root.appendingPathComponent("classes.txt"))
+    try write("3,4, 6,8, 10,12, 16,20, 24,30, 40,48\n", root.appendingPathComponent("anchors.txt"))
+    var c = TrainConfig()
+    c.model = "yolov4-tiny"
+    c.classesPath = root.appendingPathComponent("classes.txt").path
+    c.anchorsPath = root.appendingPathComponent("anchors.txt").path
+    c.trainAnnotationPath = root.appendingPathComponent("train.txt").path
+    c.valAnnotationPath = root.appendingPathComponent("val.txt").path
+    c.saveDir = root.appendingPathComponent("logs").path
+    c.inputShape = [64, 64]
+    c.freezeTrain = false
+    c.freezeEpoch = 0
+    c.unfreezeEpoch = 2
+    c.freezeBatchSize = 2
+    c.unfreezeBatchSize = 2
+    c.optimizerType = "adam"
+    c.initLR = 4e-3
+    c.minLR = 4e-5
+    c.weightDecay = 0
+    c.savePeriod = 1
+    c.evalPeriod = 1
+    c.numWorkers = 1
+    return (root, c)
+    }

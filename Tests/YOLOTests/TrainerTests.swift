@@ -6,42 +6,7 @@ import TensorCore
 
 /// The trainer on a tiny dataset (small demo images at 64x64), small enough for debug builds.
 final class TrainerTests: XCTestCase {
-    /// A project folder with images, training lists, classes and anchors; returns a config for it.
-    func project(images: Int = 8) throws -> (URL, TrainConfig) {
-        let root = temporaryFolder(self, "train")
-        var lines: [AnnotationLine] = []
-        for i in 0..<images {
-            let (image, boxes) = DemoDataset.makeImage(rng: RandomGenerator(seed: 21).fork(stream: UInt64(i)), minSide: 64, maxSide: 80)
-            let path = root.appendingPathComponent("img\(i).jpg").path
-            try image.save(path)
-            lines.append(AnnotationLine(imagePath: path, boxes: boxes))
-        }
-        try write(lines.prefix(6).map(\.text).joined(separator: "\n") + "\n", root.appendingPathComponent("train.txt"))
-        try write(lines.suffix(2).map(\.text).joined(separator: "\n") + "\n", root.appendingPathComponent("val.txt"))
-        try write(DemoDataset.classes.joined(separator: "\n") + "\n", root.appendingPathComponent("classes.txt"))
-        try write("3,4, 6,8, 10,12, 16,20, 24,30, 40,48\n", root.appendingPathComponent("anchors.txt"))
-        var c = TrainConfig()
-        c.model = "yolov4-tiny"
-        c.classesPath = root.appendingPathComponent("classes.txt").path
-        c.anchorsPath = root.appendingPathComponent("anchors.txt").path
-        c.trainAnnotationPath = root.appendingPathComponent("train.txt").path
-        c.valAnnotationPath = root.appendingPathComponent("val.txt").path
-        c.saveDir = root.appendingPathComponent("logs").path
-        c.inputShape = [64, 64]
-        c.freezeTrain = false
-        c.freezeEpoch = 0
-        c.unfreezeEpoch = 2
-        c.freezeBatchSize = 2
-        c.unfreezeBatchSize = 2
-        c.optimizerType = "adam"
-        c.initLR = 4e-3
-        c.minLR = 4e-5
-        c.weightDecay = 0
-        c.savePeriod = 1
-        c.evalPeriod = 1
-        c.numWorkers = 1
-        return (root, c)
-    }
+    func project(images: Int = 8) throws -> (URL, TrainConfig) { try tinyTrainingProject(self, images: images) }
 
     func trainer(_ c: TrainConfig) -> Trainer {
         let t = Trainer(config: c, log: { _ in })

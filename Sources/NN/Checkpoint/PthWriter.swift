@@ -32,12 +32,26 @@ public enum PthWriter {
             try add("version", Array("3\n".utf8))
         } catch {
             try? FileManager.default.removeItem(at: temporary)
-            throw NNError("\(path): cannot write the checkpoint: \(error)")
+            let needed = storages.reduce(pickle.bytes.count) { $0 + $1.count }
+            throw NNError("\(path): cannot write the checkpoint: " + reason(error, folder: folder.path, needed: needed))
         }
         guard rename(temporary.path, url.path) == 0 else {
             try? FileManager.default.removeItem(at: temporary)
             throw NNError("\(path): cannot move the finished checkpoint into place (\(String(cString: strerror(errno))))")
         }
+    }
+
+    /// The zip library reports a full disk as an unwritable file: say which it was, with the sizes.
+    static func reason(_ error: Error, folder: String, needed: Int) -> String {
+        var stats = statvfs()
+        if statvfs(folder, &stats) == 0 {
+            let free = Int(stats.f_bavail) * Int(stats.f_frsize)
+            if free < needed {
+                return String(format: "no space left on device (the file needs %.1f MB, %@ has %.1f MB free)",
+                              Double(needed) / 1e6, folder, Double(free) / 1e6)
+            }
+        }
+        return "\(error)"
     }
 
     /// A state dict as an ordered dict of tensors.

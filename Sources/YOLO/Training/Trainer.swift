@@ -13,6 +13,8 @@ public final class Trainer {
     public var afterStep: ((Int, Int, Double) -> Void)?
     /// Hooks run after the built-in ones (tests, tools).
     public var extraHooks: [TrainingHook] = []
+    /// Changes to the standard step (mixed precision, gradient all-reduce), applied in order.
+    public var stepExtensions: [StepExtension] = []
     public var showProgress = true
     /// Overrides `Cuda` when set (train's --device).
     public var requestedDevice: String?
@@ -61,6 +63,7 @@ public final class Trainer {
                                       valLines: data.valLines, anchors: data.anchors, start: start, log: log)
         let hooks = try makeHooks(logs: logs, model: model, kind: kind, classes: data.classes.count, start: start)
         let step = StandardStep(loss: loss, clipNorm: c.clipGradNorm)
+        step.extensions = stepExtensions
         let engine = TrainingEngine(context: context, step: step, hooks: hooks,
                                     validation: Validation(loss: loss, showBar: showsBars),
                                     loaders: { try data.loaders(batchSize: $0) })
@@ -68,6 +71,7 @@ public final class Trainer {
             if let saved = start?.extra.first(where: { $0.0 == state.resumeKey })?.1 { try state.restore(saved) }
         }
         let ending = try engine.run()
+        logHookCost(context)
         var stopReason: String?
         if case .stoppedEarly(let reason) = ending {
             stopReason = reason
@@ -76,6 +80,16 @@ public final class Trainer {
         return Outcome(epochsDone: ending == .interrupted ? context.epoch : context.epoch + 1, lastMAP: context.lastMAP,
                        logFolder: logs.folder, interrupted: ending == .interrupted, losses: logs.losses, valLosses: logs.valLosses,
                        stopReason: stopReason, iterations: context.iteration)
+    }
+
+    /// What the hooks cost per step beside the step itself (measured, every run).
+    private func logHookCost(_ c: TrainingContext) {
+        guard c.stepsTaken > 0 else { return }
+        let n = Double(c.stepsTaken), step = c.stepSeconds / n
+        let costs = c.hookSeconds.filter { $0.seconds / n >= 1e-5 }
+        let total = c.hookSeconds.reduce(0) { $0 + $1.seconds } / n
+        log(String(format: "Step %.1f ms on average; hooks %.2f ms per step (%.1f%%)", step * 1000, total * 1000, 100 * total / step)
+            + (costs.isEmpty ? "" : ": " + costs.map { String(format: "%@ %.2f ms", $0.name, $0.seconds / n * 1000) }.joined(separator: ", ")))
     }
 
     /// Bars are drawn only where they can be redrawn in place: standard error on a terminal.

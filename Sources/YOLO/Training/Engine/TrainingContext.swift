@@ -36,6 +36,11 @@ public final class TrainingContext {
     public internal(set) var lastStepTime = 0.0
     public internal(set) var lastDataTime = 0.0
     public internal(set) var clock = RunClock()
+    /// Seconds each hook spent in beforeStep/afterStep over the run (by hook type, in hook order).
+    public internal(set) var hookSeconds: [(name: String, seconds: Double)] = []
+    /// Seconds in the steps themselves and steps taken in this process (not counting a resumed part).
+    public internal(set) var stepSeconds = 0.0
+    public internal(set) var stepsTaken = 0
     public internal(set) var meanLoss = 0.0
     public internal(set) var valLoss = 0.0
     /// Set by the evaluation hook in the epochs that compute mAP.

@@ -26,6 +26,7 @@ public final class TrainingEngine {
         self.hooks = hooks
         self.validation = validation
         self.loaders = loaders
+        context.hookSeconds = hooks.map { (String(describing: type(of: $0)), 0) }
         context.resumables = hooks.compactMap { $0 as? ResumableState } + ((step as? ResumableState).map { [$0] } ?? [])
     }
 
@@ -88,9 +89,12 @@ public final class TrainingEngine {
         while true {
             guard let batch = try batches.nextBatch() else { break }
             let loaded = Date()
-            try each { try $0.beforeStep(c) }
+            try timed { try $0.beforeStep(c) }
+            let stepStart = Date()
             let result = try step.run(batch, context: c)
             let finished = Date()
+            c.stepSeconds += finished.timeIntervalSince(stepStart)
+            c.stepsTaken += 1
             c.batchInEpoch += 1
             c.iteration += 1
             c.epochLossSum += result.loss
@@ -99,7 +103,7 @@ public final class TrainingEngine {
             c.lastDataTime = loaded.timeIntervalSince(started)
             c.clock.recordStep(seconds: c.lastStepTime, images: batch.targets.count)
             started = finished
-            try each { try $0.afterStep(c) }
+            try timed { try $0.afterStep(c) }
             if Interruption.requested { return false }
         }
         if !loader.skippedImages.isEmpty { c.log("Warning: \(loader.skippedImages.count) unreadable images skipped so far") }
@@ -112,5 +116,15 @@ public final class TrainingEngine {
 
     private func each(_ body: (TrainingHook) throws -> Void) throws {
         for hook in hooks { try body(hook) }
+    }
+
+    /// The per-step calls, with each hook's time added to `context.hookSeconds` (what a hook costs
+    /// per step is reported at the end of a run).
+    private func timed(_ body: (TrainingHook) throws -> Void) throws {
+        for (i, hook) in hooks.enumerated() {
+            let start = DispatchTime.now().uptimeNanoseconds
+            try body(hook)
+            context.hookSeconds[i].seconds += Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+        }
     }
 }

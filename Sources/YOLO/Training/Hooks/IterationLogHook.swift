@@ -60,7 +60,8 @@ final class IterationLogHook: TrainingHook {
         if c.batchInEpoch % interval == 0 || c.batchInEpoch == c.stepsInEpoch { printWindow(c) }
     }
 
-    func afterValidation(_ c: TrainingContext) throws {
+    /// After the evaluation hook's afterValidation, so the epoch's mAP is known.
+    func afterEpoch(_ c: TrainingContext) throws {
         var values: [(String, Double)] = [("val_loss", c.valLoss)]
         if let map = c.epochMAP { values.append(("mAP", map)) }
         write([("epoch", Double(c.epoch + 1)), ("step", Double(c.iteration))] + values)
