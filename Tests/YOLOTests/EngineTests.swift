@@ -126,7 +126,7 @@ final class EngineTests: XCTestCase {
         c.evalFlag = false
         _ = try trainer(c).run()
         let files = Set(try FileManager.default.contentsOfDirectory(atPath: c.saveDir))
-        XCTAssertEqual(files.filter { $0.hasPrefix("iter_") }, ["iter_4.pth", "iter_6.pth"])
+        XCTAssertEqual(files.filter { $0.hasPrefix("iter_") }.sorted(), ["iter_4.pth", "iter_6.pth"])
         XCTAssertTrue(files.filter { $0.hasPrefix("ep") }.isEmpty, "\(files)")
         XCTAssertTrue(files.isSuperset(of: ["best_epoch_weights.pth", "last_epoch_weights.pth", Checkpoints.resumeName]))
         let model = try YOLOv4Tiny(numClasses: 5, anchorsMask: c.anchorsMask)
