@@ -29,8 +29,8 @@ struct GetMapCommand: ParsableCommand {
     @Option(name: .customLong("model-path"), help: "Weights to evaluate.") var modelPath = "logs/best_epoch_weights.pth"
     @Option(name: .customLong("voc-path"), help: "The VOCdevkit folder.") var vocPath = "VOCdevkit"
     @Option(help: "Image ids to evaluate (default: VOC2007/ImageSets/Main/test.txt).") var list: String?
-    @Option(help: "Lowest score kept.") var confidence = 0.001
-    @Option(name: .customLong("nms-iou"), help: "NMS IoU.") var nmsIoU = 0.5
+    @Option(parsing: .unconditional, help: "Lowest score kept (0-1).") var confidence = 0.001
+    @Option(name: .customLong("nms-iou"), parsing: .unconditional, help: "NMS IoU (above 0, at most 1).") var nmsIoU = 0.5
     @Flag(help: "Letterbox the images (the reference's get_map default is a plain resize).") var letterbox = false
     @Option(name: .customLong("max-boxes"), help: "At most this many detections per image.") var maxBoxes: Int?
     @Option(name: .customLong("min-overlap"), help: "IoU for a true positive (VOC modes).") var minOverlap = 0.5
@@ -39,6 +39,9 @@ struct GetMapCommand: ParsableCommand {
     func run() throws {
         runReportingErrors {
             guard (0...4).contains(mapMode) else { throw YOLOError("--map-mode \(mapMode): expected 0, 1, 2, 3 or 4") }
+            let detection = try DetectionSettings(confidence: confidence, nmsIoU: nmsIoU, letterbox: letterbox, maxDetections: maxBoxes)
+                .validated()
+            guard minOverlap > 0, minOverlap <= 1 else { throw YOLOError("--min-overlap \(minOverlap): must be above 0 and at most 1 (an IoU)") }
             let overrides = try ModelOverrides.overrides(model: model, classesPath: classesPath, anchorsPath: anchorsPath,
                                                          inputShape: inputShape)
             let settings = try TrainConfig.load(path: config, overrides: cfgOptions + overrides)
@@ -54,7 +57,7 @@ struct GetMapCommand: ParsableCommand {
             if predicting {
                 let runner = try DetectionRunner.load(
                     weights: modelPath, config: settings, classes: classes,
-                    settings: DetectionSettings(confidence: confidence, nmsIoU: nmsIoU, letterbox: letterbox, maxDetections: maxBoxes),
+                    settings: detection,
                     device: DeviceSelection.choose(cuda: settings.cuda, requested: device, log: { print($0) }))
                 print("Get predict result.")
                 let start = Date()

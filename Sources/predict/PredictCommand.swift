@@ -29,14 +29,15 @@ struct PredictCommand: ParsableCommand {
     @Option(name: .customLong("input-shape"), help: "416, or height,width (default: the parameter file's).") var inputShape: String?
     @Option(help: "cpu, cuda or cuda:N (default: the parameter file's Cuda).") var device: String?
     @Option(name: .customLong("model-path"), help: "Weights.") var modelPath = "logs/best_epoch_weights.pth"
-    @Option(help: "Lowest score shown.") var confidence = 0.5
-    @Option(name: .customLong("nms-iou"), help: "NMS IoU.") var nmsIoU = 0.3
+    @Option(parsing: .unconditional, help: "Lowest score shown (0-1).") var confidence = 0.5
+    @Option(name: .customLong("nms-iou"), parsing: .unconditional, help: "NMS IoU (above 0, at most 1).") var nmsIoU = 0.3
     @Flag(help: "Letterbox instead of a plain resize.") var letterbox = false
     @Flag(help: "Also save each detection's pixels to --dir-save/crops/.") var crop = false
     @Flag(help: "Also print how many objects of each class were found.") var count = false
     @Option(name: .customLong("dir-origin"), help: "Input folder (dir_predict).") var dirOrigin = "img"
     @Option(name: .customLong("dir-save"), help: "Output folder.") var dirSave = "img_out"
-    @Option(name: .customLong("test-interval"), help: "Repetitions in fps mode.") var testInterval = 100
+    @Option(name: .customLong("test-interval"), parsing: .unconditional, help: "Repetitions in fps mode (at least 1).")
+    var testInterval = 100
     @Option(help: "Also write the detections as JSON to this file.") var json: String?
 
     func run() throws {
@@ -44,15 +45,28 @@ struct PredictCommand: ParsableCommand {
             guard ["predict", "dir_predict", "fps", "heatmap"].contains(mode) else {
                 throw YOLOError("--mode '\(mode)': expected predict, dir_predict, fps or heatmap")
             }
+            let detection = try DetectionSettings(confidence: confidence, nmsIoU: nmsIoU, letterbox: letterbox).validated()
+            guard testInterval >= 1 else { throw YOLOError("--test-interval \(testInterval): must be at least 1 repetition") }
+            // Output places are tried before the model loads, so a bad path costs no work.
+            try OutputFolders.ensureWritable(dirSave, key: "--dir-save")
+            if let json { try OutputFolders.ensureWritable((json as NSString).deletingLastPathComponent, key: "--json") }
             let overrides = try ModelOverrides.overrides(model: model, classesPath: classesPath, anchorsPath: anchorsPath,
                                                          inputShape: inputShape)
             let settings = try TrainConfig.load(path: config, overrides: cfgOptions + overrides)
             let classes = try ClassNames(contentsOf: settings.classesPath)
             let runner = try DetectionRunner.load(weights: modelPath, config: settings, classes: classes,
-                                                  settings: DetectionSettings(confidence: confidence, nmsIoU: nmsIoU, letterbox: letterbox),
+                                                  settings: detection,
                                                   device: DeviceSelection.choose(cuda: settings.cuda, requested: device, log: { print($0) }))
             let inputSize = (settings.inputShape[0] + settings.inputShape[1]) / 2
             var report: [[String: Any]] = []
+            var failed: [String] = []
+            /// An image that cannot be read or drawn is reported and the rest go on; the exit status says so at the end.
+            func each(_ path: String, _ body: (String) throws -> Void) {
+                do { try body(path) } catch {
+                    FileHandle.standardError.write(Data("error: \(error)\n".utf8))
+                    failed.append(path)
+                }
+            }
             func output(_ path: String, suffix: String = "") -> String {
                 (dirSave as NSString).appendingPathComponent(stem(path) + suffix + ".png")
             }
@@ -81,7 +95,7 @@ struct PredictCommand: ParsableCommand {
             case "predict":
                 let interactive = images.isEmpty && isatty(fileno(stdin)) != 0
                 guard !images.isEmpty || interactive else { throw YOLOError("no images given (predict IMAGE ...)") }
-                for p in images { try handle(p) }
+                for p in images { each(p, handle) }
                 while interactive {
                     print("Input image filename (empty line to stop):", terminator: " ")
                     guard let line = readLine(), !line.isEmpty else { break }
@@ -97,7 +111,7 @@ struct PredictCommand: ParsableCommand {
                 guard !names.isEmpty else { throw YOLOError("\(dirOrigin): no images found (.jpg, .jpeg, .png)") }
                 let bar = ProgressBar(title: "dir_predict", total: names.count, unit: "img")
                 for (i, name) in names.enumerated() {
-                    try handle((dirOrigin as NSString).appendingPathComponent(name))
+                    each((dirOrigin as NSString).appendingPathComponent(name), handle)
                     bar.update(i + 1)
                 }
                 bar.finish()
@@ -118,14 +132,20 @@ struct PredictCommand: ParsableCommand {
             default:   // heatmap
                 guard !images.isEmpty else { throw YOLOError("heatmap mode needs images: predict --mode heatmap IMAGE ...") }
                 for path in images {
-                    let image = try Image.load(path).oriented
-                    try runner.heatmap(image).save(output(path, suffix: "_heatmap"))
-                    print("\(path): objectness heat map saved to \(output(path, suffix: "_heatmap"))")
+                    each(path) { path in
+                        let image = try Image.load(path).oriented
+                        try runner.heatmap(image).save(output(path, suffix: "_heatmap"))
+                        print("\(path): objectness heat map saved to \(output(path, suffix: "_heatmap"))")
+                    }
                 }
             }
             if let json {
                 let data = try JSONSerialization.data(withJSONObject: report, options: [.prettyPrinted, .sortedKeys])
                 try writeAtomically(data, to: json)
+            }
+            if !failed.isEmpty {
+                throw YOLOError("\(failed.count) of \(failed.count + report.count) images failed (\(failed.joined(separator: ", "))); "
+                                + "the others were processed")
             }
         }
     }

@@ -30,6 +30,9 @@ struct TrainCommand: ParsableCommand {
                                                             valueName: "file"))
     var resumeFile: String?
     @Flag(name: .customLong("resume-latest"), help: .hidden) var resumeLatest = false
+    @Flag(name: .customLong("allow-partial-weights"),
+          help: "Train even when model_path / pretrained weights fill less than half of the backbone.")
+    var allowPartialWeights = false
 
     /// `--resume` with no file (last argument, or followed by another option) means the latest.
     static func main() {
@@ -48,7 +51,9 @@ struct TrainCommand: ParsableCommand {
 
     func run() throws {
         runReportingErrors {
-            var settings = try TrainConfig.load(path: config, overrides: cfgOptions)
+            // Resuming with a given file needs no parameter file: the run's configuration is in the resume point.
+            let fileMissing = resumeFile != nil && !FileManager.default.fileExists(atPath: config)
+            var settings = fileMissing ? TrainConfig() : try TrainConfig.load(path: config, overrides: cfgOptions)
             if let workDir { settings.saveDir = workDir }
             var resume = resumeFile
             if resumeLatest {
@@ -58,9 +63,21 @@ struct TrainCommand: ParsableCommand {
                 }
                 resume = newest
             }
+            if let resume {
+                if let saved = try ResumePoint.configuration(in: resume) {
+                    settings = try ResumedConfiguration.resolve(saved: saved, pointPath: resume,
+                                                                file: fileMissing ? nil : try TrainConfig.load(path: config),
+                                                                fileName: config, overrides: cfgOptions, workDir: workDir,
+                                                                log: { print($0) })
+                } else {
+                    print("Note: \(resume) was written before resume points kept their configuration: continuing with "
+                          + "\(config) and the options given now")
+                }
+            }
             Interruption.install()
             let trainer = Trainer(config: settings)
             trainer.requestedDevice = device
+            trainer.allowPartialBackbone = allowPartialWeights
             let outcome = try trainer.run(resumeFrom: resume)
             if outcome.interrupted { Foundation.exit(130) }
             if let map = outcome.lastMAP { print(String(format: "Final mAP@0.5 on the validation images: %.2f%%", map * 100)) }

@@ -8,7 +8,11 @@ import ZIPFoundation
 /// by the raw storages), which is how the reference's released weights were saved.
 public enum PthReader {
     public static func load(_ path: String) throws -> CheckpointValue {
-        guard FileManager.default.fileExists(atPath: path) else { throw NNError("\(path): no such file") }
+        var isFolder: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isFolder) else { throw NNError("\(path): no such file") }
+        guard !isFolder.boolValue else {
+            throw NNError("\(path): is a folder, not a weights file (expected a .pth file such as logs/best_epoch_weights.pth)")
+        }
         guard let data = FileManager.default.contents(atPath: path) else { throw NNError("\(path): cannot read the file") }
         let bytes = [UInt8](data)
         guard bytes.count >= 4 else { throw NNError("\(path): the file is too short to be a checkpoint (\(bytes.count) bytes)") }

@@ -14,7 +14,12 @@ public enum PthWriter {
         try pickle.write(value, storages: &storages)
         let url = URL(fileURLWithPath: path)
         let folder = url.deletingLastPathComponent()
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        do {
+            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        } catch {
+            let posix = ((error as NSError).userInfo[NSUnderlyingErrorKey] as? NSError).map { String(cString: strerror(Int32($0.code))) }
+            throw NNError("\(path): cannot create the folder \(folder.path): \(posix ?? "\(error)")")
+        }
         let temporary = folder.appendingPathComponent(".\(url.lastPathComponent).tmp-\(getpid())")
         try? FileManager.default.removeItem(at: temporary)
         do {

@@ -90,7 +90,11 @@ extension Image {
 public func writeAtomically(_ data: Data, to path: String) throws {
     let url = URL(fileURLWithPath: path)
     let folder = url.deletingLastPathComponent()
-    try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+    do {
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+    } catch {
+        throw ImageError("\(path): cannot create the folder \(folder.path): \(systemReason(error))")
+    }
     let temporary = folder.appendingPathComponent(".\(url.lastPathComponent).tmp-\(getpid())")
     do {
         try data.write(to: temporary)
@@ -100,6 +104,17 @@ public func writeAtomically(_ data: Data, to path: String) throws {
     } catch {
         try? FileManager.default.removeItem(at: temporary)
         if let e = error as? ImageError { throw e }
-        throw ImageError("\(path): cannot write: \(error.localizedDescription)")
+        throw ImageError("\(path): cannot write: \(systemReason(error))")
     }
+}
+
+/// The operating system's words for a Foundation file error ("No space left on device", "Not a
+/// directory"), rather than Foundation's domain and code.
+public func systemReason(_ error: Error) -> String {
+    let ns = error as NSError
+    if let posix = ns.userInfo[NSUnderlyingErrorKey] as? NSError, posix.domain == NSPOSIXErrorDomain {
+        return String(cString: strerror(Int32(posix.code)))
+    }
+    if ns.domain == NSPOSIXErrorDomain { return String(cString: strerror(Int32(ns.code))) }
+    return ns.localizedDescription
 }

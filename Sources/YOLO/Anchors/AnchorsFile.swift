@@ -15,6 +15,20 @@ public enum AnchorsFile {
         try writeText(format(anchors) + "\n", to: path)
     }
 
+    /// The anchors for a model: exactly as many as its anchors_mask uses (6 for yolov4-tiny, 9 for
+    /// yolov4), since a file for the other model would train or detect with the wrong boxes.
+    public static func read(_ path: String, for config: TrainConfig) throws -> [(Double, Double)] {
+        let anchors = try read(path)
+        let needed = (config.anchorsMask.flatMap { $0 }.max() ?? 0) + 1
+        guard anchors.count == needed else {
+            let usual = config.model == "yolov4" ? "model_data/yolo_anchors.txt" : "model_data/yolo_tiny_anchors.txt"
+            throw YOLOError("\(path): \(anchors.count) anchors, but \(config.model) with anchors_mask \(config.anchorsMask) uses "
+                            + "\(needed); point anchors_path at a file for this model (\(usual), or kmeans_for_anchors "
+                            + "--anchors-num \(needed))")
+        }
+        return anchors
+    }
+
     public static func read(_ path: String) throws -> [(Double, Double)] {
         guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
             throw YOLOError("\(path): cannot read the anchors file (expected 'w,h, w,h, ...' on one line)")

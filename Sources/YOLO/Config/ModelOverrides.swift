@@ -16,6 +16,10 @@ public enum ModelOverrides {
                 throw YOLOError("--input-shape '\(inputShape)': expected one side (416) or height,width (416,608)")
             }
             let h = sides[0]!, w = sides.count == 2 ? sides[1]! : h
+            guard h % 32 == 0, w % 32 == 0 else {
+                throw YOLOError("--input-shape '\(inputShape)': both sides must be multiples of 32 (the network's largest stride), "
+                                + "e.g. \(max(32, h / 32 * 32)) or \(h / 32 * 32 + 32)")
+            }
             result.append("input_shape=[\(h), \(w)]")
         }
         return result

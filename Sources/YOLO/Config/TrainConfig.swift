@@ -122,9 +122,18 @@ public struct TrainConfig {
 
     /// Reads a parameter file, then applies `key=value` overrides (command line) in order.
     public static func load(path: String, overrides: [String] = []) throws -> TrainConfig {
+        var isFolder: ObjCBool = false
+        if FileManager.default.fileExists(atPath: path, isDirectory: &isFolder), isFolder.boolValue {
+            throw YOLOError("\(path): is a folder, not a parameter file")
+        }
         guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
             throw YOLOError("\(path): cannot read the parameter file")
         }
+        return try load(text: text, source: path, overrides: overrides)
+    }
+
+    /// Parses parameter-file text (`source` names it in messages), then applies the overrides.
+    public static func load(text: String, source path: String, overrides: [String] = []) throws -> TrainConfig {
         var config = TrainConfig()
         let parsed = try ConfigParser(file: path).parse(text)
         var known: [String: ConfigValue] = [:]
@@ -139,7 +148,7 @@ public struct TrainConfig {
                 known[key] = value
             }
         }
-        try config.validate()
+        try config.validate(source: path)
         return config
     }
 
@@ -157,7 +166,11 @@ public struct TrainConfig {
             if case .double(let v) = value, v == v.rounded() { return Int(v) }
             throw bad("an integer")
         }
-        func double() throws -> Double { guard let v = value.number else { throw bad("a number") }; return v }
+        func double() throws -> Double {
+            guard let v = value.number else { throw bad("a number") }
+            guard v.isFinite else { throw YOLOError("\(location): \(key) = \(v) is not a finite number") }
+            return v
+        }
         func string() throws -> String { if case .string(let s) = value { return s }; throw bad("a string in quotes") }
         func intList() throws -> [Int] {
             guard case .list(let items) = value else { throw bad("a list of integers such as [416, 416]") }
@@ -253,8 +266,8 @@ public struct TrainConfig {
     }
 
     /// Refuses impossible settings, naming the key and the value.
-    public func validate() throws {
-        func fail(_ text: String) -> YOLOError { YOLOError("train.swift-config: \(text)") }
+    public func validate(source: String = "train.swift-config") throws {
+        func fail(_ text: String) -> YOLOError { YOLOError("\(source): \(text)") }
         guard inputShape.count == 2, inputShape.allSatisfy({ $0 > 0 && $0 % 32 == 0 }) else {
             throw fail("input_shape = \(inputShape): both sides must be positive multiples of 32 (e.g. [416, 416])")
         }

@@ -25,4 +25,12 @@ public struct DetectionSettings: Sendable {
     public init(confidence: Double = 0.5, nmsIoU: Double = 0.3, letterbox: Bool = false, maxDetections: Int? = nil) {
         self.confidence = confidence; self.nmsIoU = nmsIoU; self.letterbox = letterbox; self.maxDetections = maxDetections
     }
+
+    /// Refuses values no detector setting can have (a score above 1 would silently find nothing).
+    public func validated() throws -> DetectionSettings {
+        guard (0...1).contains(confidence) else { throw YOLOError("--confidence \(confidence): must be between 0 and 1 (scores are probabilities)") }
+        guard nmsIoU > 0, nmsIoU <= 1 else { throw YOLOError("--nms-iou \(nmsIoU): must be above 0 and at most 1 (an IoU)") }
+        if let maxDetections, maxDetections < 1 { throw YOLOError("--max-boxes \(maxDetections): must be at least 1") }
+        return self
+    }
 }

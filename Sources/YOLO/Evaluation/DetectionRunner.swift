@@ -56,12 +56,13 @@ extension DetectionRunner {
                             settings: DetectionSettings, device: Device = .cpu) throws -> DetectionRunner {
         let model = try ModelKind(parsing: config.model).make(numClasses: classes.count, anchorsMask: config.anchorsMask)
         let outcome = try WeightLoading.load(weights, into: model, classesPath: config.classesPath)
+        if let mismatch = outcome.architectureMismatch { throw YOLOError(mismatch) }
         if outcome.report.skipped.contains(where: { $0.key.contains("head") }) {
             throw YOLOError(outcome.messages.first { $0.contains("classes") }
                             ?? "\(weights): its heads do not fit the \(classes.count) classes of \(config.classesPath)")
         }
         try model.to(device: device)
-        return DetectionRunner(model: model, anchors: try AnchorsFile.read(config.anchorsPath), inputWidth: config.inputShape[1],
+        return DetectionRunner(model: model, anchors: try AnchorsFile.read(config.anchorsPath, for: config), inputWidth: config.inputShape[1],
                                inputHeight: config.inputShape[0], settings: settings)
     }
 }
@@ -74,13 +75,26 @@ public enum InTrainingEvaluation {
 
     public static func meanAP(model: Detector, lines: [AnnotationLine], anchors: [(Double, Double)], inputWidth: Int,
                               inputHeight: Int, settings: DetectionSettings = settings,
-                              progress: (Int) -> Void = { _ in }) throws -> (mAP: Double, perClass: [Int: VOCEvaluator.ClassResult]) {
+                              progress: (Int) -> Void = { _ in },
+                              onUnreadable: ((String, Error) -> Void)? = nil) throws -> (mAP: Double, perClass: [Int: VOCEvaluator.ClassResult]) {
         let runner = DetectionRunner(model: model, anchors: anchors, inputWidth: inputWidth, inputHeight: inputHeight, settings: settings)
         var groundTruth: [[VOCEvaluator.GroundTruth]] = []
         var detections: [[Detection]] = []
         for start in stride(from: 0, to: lines.count, by: runner.batchSize) {
-            let chunk = Array(lines[start..<min(start + runner.batchSize, lines.count)])
-            let images = try chunk.map { try Image.load($0.imagePath).image }
+            var chunk: [AnnotationLine] = []
+            var images: [Image] = []
+            // An image that cannot be read is left out with its ground truth when the caller says how
+            // to report it (training goes on, as its loaders do); otherwise it stops the evaluation.
+            for line in lines[start..<min(start + runner.batchSize, lines.count)] {
+                do {
+                    images.append(try Image.load(line.imagePath).image)
+                    chunk.append(line)
+                } catch {
+                    guard let onUnreadable else { throw error }
+                    onUnreadable(line.imagePath, error)
+                }
+            }
+            guard !images.isEmpty else { continue }
             detections += try runner.detect(images).map { $0.map(wholePixels) }
             groundTruth += chunk.map { $0.boxes.map { VOCEvaluator.GroundTruth(classIndex: $0.classIndex, x1: $0.x1, y1: $0.y1,
                                                                                  x2: $0.x2, y2: $0.y2) } }

@@ -5,6 +5,14 @@ import Vision
 /// `name left top right bottom [difficult]`, `detection-results/<id>.txt` lines
 /// `name score left top right bottom`, and `results/`.
 public struct MapFiles {
+    /// The score as the reference writes it (`str(score)[:6]`: at most four decimals, cut, not
+    /// rounded), except that scores below 1e-4, which Swift and Python print in exponent form and the
+    /// cut would turn from 1.2345e-05 into 1.2345, are written as 0.0000.
+    static func scoreText(_ score: Double) -> String {
+        let text = String(score)
+        return text.contains("e") ? String(format: "%.4f", 0.0) : String(text.prefix(6))
+    }
+
     public let root: String
     public init(root: String) { self.root = root }
 
@@ -29,7 +37,7 @@ public struct MapFiles {
     /// Scores are written as the reference does: the first 6 characters of the number.
     public func writeDetections(id: String, detections: [Detection], classes: ClassNames) throws {
         let text = detections.map { d in
-            "\(classes.names[d.classIndex]) \(String(String(d.score).prefix(6))) \(Int(d.left)) \(Int(d.top)) \(Int(d.right)) \(Int(d.bottom))"
+            "\(classes.names[d.classIndex]) \(Self.scoreText(d.score)) \(Int(d.left)) \(Int(d.top)) \(Int(d.right)) \(Int(d.bottom))"
         }.joined(separator: "\n")
         try writeText(text.isEmpty ? "" : text + "\n", to: "\(detectionFolder)/\(id).txt")
     }

@@ -11,6 +11,22 @@ public enum WeightLoading {
         public var report: LoadReport
         public var backboneOnly: Bool
         public var messages: [String]
+        /// The model the file's keys belong to, when they tell.
+        public var fileModel: ModelKind?
+        /// Backbone tensors of the model that the file filled, of all of them.
+        public var backboneLoaded: Int
+        public var backboneTotal: Int
+        /// "these are yolov4 weights; the model is yolov4-tiny", when the file is for the other model.
+        public var architectureMismatch: String?
+    }
+
+    /// YOLOv4's CSPDarknet53 has `stages`, YOLOv4-tiny's backbone `resblock_body` blocks (full files
+    /// with "backbone.", backbone-only files without).
+    public static func model(ofKeys keys: [String]) -> ModelKind? {
+        let bare = keys.map { $0.hasPrefix("backbone.") ? String($0.dropFirst(9)) : $0 }
+        if bare.contains(where: { $0.hasPrefix("stages.") }) { return .yolov4 }
+        if bare.contains(where: { $0.hasPrefix("resblock_body") }) { return .yolov4Tiny }
+        return nil
     }
 
     public static func load(_ path: String, into model: Detector, classesPath: String? = nil) throws -> Outcome {
@@ -37,11 +53,19 @@ public enum WeightLoading {
             messages.append("Warning: \(backboneSkipped.count) backbone tensors did not fit (e.g. \(backboneSkipped[0].key): "
                             + "\(backboneSkipped[0].reason)); are these weights for the other model (yolov4 vs yolov4-tiny)?")
         }
+        let mine: ModelKind = model is YOLOv4 ? .yolov4 : .yolov4Tiny
+        let theirs = Self.model(ofKeys: keys)
+        let mismatch = theirs.flatMap { $0 == mine ? nil : "\(path): these are \($0.rawValue) weights; the model is \(mine.rawValue) "
+            + "(set model = '\($0.rawValue)', or use \(mine.rawValue) weights)" }
+        if let mismatch { messages.append(mismatch) }
         if report.loaded.isEmpty {
-            throw YOLOError("\(path): none of its \(state.count) tensors fits this \(type(of: model)) model "
+            throw YOLOError(mismatch ?? "\(path): none of its \(state.count) tensors fits this \(type(of: model)) model "
                             + "(e.g. '\(state[0].0)'); is it the weights of another model?")
         }
-        return Outcome(report: report, backboneOnly: backboneOnly, messages: messages)
+        let backbone = Set(model.namedTensors().map(\.0).filter { $0.hasPrefix("backbone.") })
+        return Outcome(report: report, backboneOnly: backboneOnly, messages: messages, fileModel: theirs,
+                       backboneLoaded: report.loaded.filter { backbone.contains($0) }.count, backboneTotal: backbone.count,
+                       architectureMismatch: mismatch)
     }
 
     /// Names both class counts when the file's heads were trained for another number of classes.

@@ -15,14 +15,17 @@ public struct ResumePoint {
     public var logFolder: String
     public var seed: Int
     public var iteration: Int?
+    /// The run's effective configuration as parameter-file text (`TrainConfig.parameterText`).
+    public var configuration: String?
     public var extra: [(String, CheckpointValue)] = []
     /// The evaluation (EMA) weights, when the file holds them beside the raw ones.
     public var evaluationWeights: [(String, Tensor)]?
 
     public init(epoch: Int, batch: Int, unfrozen: Bool, lossSum: Double, bestValLoss: Double?, logFolder: String, seed: Int,
-                iteration: Int? = nil, extra: [(String, CheckpointValue)] = []) {
+                iteration: Int? = nil, configuration: String? = nil, extra: [(String, CheckpointValue)] = []) {
         self.epoch = epoch; self.batch = batch; self.unfrozen = unfrozen; self.lossSum = lossSum
         self.bestValLoss = bestValLoss; self.logFolder = logFolder; self.seed = seed; self.iteration = iteration
+        self.configuration = configuration
         self.extra = extra
     }
 
@@ -42,6 +45,7 @@ public struct ResumePoint {
             ("best_val_loss", bestValLoss.map { .double($0) } ?? .none), ("log_folder", .string(logFolder)), ("seed", .int(seed)),
         ]
         if let iteration { entries.append(("iteration", .int(iteration))) }
+        if let configuration { entries.append(("config", .string(configuration))) }
         if !extra.isEmpty { entries.append(("hooks", .dict(extra))) }
         try PthWriter.save(.dict(entries), to: path)
     }
@@ -65,9 +69,18 @@ public struct ResumePoint {
         if case .dict(let pairs)? = value["hooks"] { extra = pairs }
         var point = ResumePoint(epoch: epoch, batch: batch, unfrozen: unfrozen, lossSum: value["loss_sum"]?.doubleValue ?? 0,
                                 bestValLoss: value["best_val_loss"]?.doubleValue, logFolder: folder, seed: value["seed"]?.intValue ?? 0,
-                                iteration: value["iteration"]?.intValue, extra: extra)
+                                iteration: value["iteration"]?.intValue, configuration: value["config"]?.stringValue, extra: extra)
         if raw != nil { point.evaluationWeights = value["model"]?.stateDict }
         return point
+    }
+
+    /// The configuration text a resume point was written with (nil for points written before it was kept).
+    public static func configuration(in path: String) throws -> String? {
+        let value = try PthReader.load(path)
+        guard value["epoch"]?.intValue != nil, value["optimizer"] != nil else {
+            throw YOLOError("\(path): not a resume point written by train (use model_path for plain weights)")
+        }
+        return value["config"]?.stringValue
     }
 
     /// The newest resume point in a folder (resume_point.pth or iter_N.pth, by modification time).

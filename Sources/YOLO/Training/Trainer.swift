@@ -16,6 +16,8 @@ public final class Trainer {
     /// Changes to the standard step (mixed precision, gradient all-reduce), applied in order.
     public var stepExtensions: [StepExtension] = []
     public var showProgress = true
+    /// Train even when the starting weights fill less than half of the backbone (train's --allow-partial-weights).
+    public var allowPartialBackbone = false
     /// Overrides `Cuda` when set (train's --device).
     public var requestedDevice: String?
     /// Where the model and batches live; chosen at the start of `run`.
@@ -57,6 +59,12 @@ public final class Trainer {
                                   lr: Float(plan.phase(epoch: c.initEpoch).lr), momentum: Float(c.momentum))
         let start = try resumeFrom.map { try resume(from: $0, model: model, optimizer: optimizer) }
         try OutputFolders.prepare(c)
+        let locks = try Set([c.saveDir, c.weightsDir].map { ($0 as NSString).standardizingPath }).sorted().map { try RunLock(folder: $0) }
+        defer { withExtendedLifetime(locks) {} }
+        for folder in Set([c.saveDir, c.weightsDir]) {
+            let removed = StaleFiles.removeTemporaries(in: folder)
+            if !removed.isEmpty { log("Removed \(removed.count) unfinished save(s) of an earlier run in \(folder): \(removed.joined(separator: ", "))") }
+        }
         let logs = try TrainingLog(saveDir: c.saveDir, resumeFolder: start?.logFolder, epochsDone: start?.epoch ?? 0,
                                    evaluation: c.evalFlag, evalPeriod: c.evalPeriod)
         let context = TrainingContext(config: c, model: model, optimizer: optimizer, device: device, plan: plan, logFolder: logs.folder,
@@ -147,6 +155,7 @@ public final class Trainer {
             log("Load weights \(config.modelPath).")
             let outcome = try WeightLoading.load(config.modelPath, into: model, classesPath: config.classesPath)
             outcome.messages.forEach(log)
+            try checkBackbone(outcome, path: config.modelPath, key: "model_path")
         } else if config.pretrained {
             let name = kind == .yolov4 ? "model_data/CSPdarknet53_backbone_weights.pth" : "model_data/CSPdarknet53_tiny_backbone_weights.pth"
             guard FileManager.default.fileExists(atPath: name) else {
@@ -155,7 +164,16 @@ public final class Trainer {
             }
             let outcome = try WeightLoading.load(name, into: model)
             outcome.messages.forEach(log)
+            try checkBackbone(outcome, path: name, key: "pretrained")
         }
+    }
+
+    /// Starting weights that leave most of the backbone random are almost always the wrong file.
+    private func checkBackbone(_ outcome: WeightLoading.Outcome, path: String, key: String) throws {
+        guard outcome.backboneLoaded * 2 < outcome.backboneTotal, !allowPartialBackbone else { return }
+        throw YOLOError("\(key) = '\(path)': only \(outcome.backboneLoaded) of the backbone's \(outcome.backboneTotal) tensors were "
+                        + "loaded" + (outcome.architectureMismatch.map { "; \($0)" } ?? "") + ". Training would start from a "
+                        + "mostly random backbone; use weights of this model, or train --allow-partial-weights to go on anyway")
     }
 
     private func makeLoss(anchors: [(Double, Double)], classes: Int) -> YOLOLoss {

@@ -18,13 +18,13 @@ final class TrainingData {
             throw YOLOError("\(c.anchorsPath): no anchors file (run kmeans_for_anchors, or point anchors_path at "
                             + "model_data/yolo_anchors.txt / yolo_tiny_anchors.txt)")
         }
-        anchors = try AnchorsFile.read(c.anchorsPath)
-        let needed = (c.anchorsMask.flatMap { $0 }.max() ?? 0) + 1
-        guard anchors.count >= needed else {
-            throw YOLOError("\(c.anchorsPath): \(anchors.count) anchors, but anchors_mask uses anchor \(needed - 1)")
-        }
+        anchors = try AnchorsFile.read(c.anchorsPath, for: c)
         trainLines = try AnnotationLine.load(c.trainAnnotationPath, classCount: classes.count)
         valLines = try AnnotationLine.load(c.valAnnotationPath, classCount: classes.count)
+        guard trainLines.contains(where: { !$0.boxes.isEmpty }) else {
+            throw YOLOError("\(c.trainAnnotationPath): none of its \(trainLines.count) images has a box, so there is nothing to learn "
+                            + "but 'no object anywhere'; check the annotations (voc_annotation lists the boxes of each image)")
+        }
         let (h, w) = (c.inputShape[0], c.inputShape[1])
         trainSet = DetectionDataset(lines: trainLines, inputWidth: w, inputHeight: h, training: true)
         trainSet.mosaic = c.mosaic; trainSet.mosaicProbability = c.mosaicProb

@@ -34,11 +34,22 @@ public final class TrainingLog {
             let formatter = DateFormatter()
             formatter.dateFormat = "yyyy_MM_dd_HH_mm_ss"
             formatter.locale = Locale(identifier: "en_US_POSIX")
-            folder = (saveDir as NSString).appendingPathComponent("loss_" + formatter.string(from: Date()))
-            try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+            folder = try Self.claimFolder((saveDir as NSString).appendingPathComponent("loss_" + formatter.string(from: Date())))
             if evaluation { try Self.append("0", to: folder + "/epoch_map.txt") }
         }
         tensorBoard = try? TensorBoardWriter(folder: folder)
+    }
+
+    /// Creates a folder no other run has: `base`, else `base_2`, `base_3`, ... (mkdir is atomic, so
+    /// two runs started in the same second never share one).
+    static func claimFolder(_ base: String) throws -> String {
+        try FileManager.default.createDirectory(atPath: (base as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        for n in 1...1000 {
+            let candidate = n == 1 ? base : "\(base)_\(n)"
+            if mkdir(candidate, 0o755) == 0 { return candidate }
+            guard errno == EEXIST else { throw YOLOError("\(candidate): cannot create the log folder: \(String(cString: strerror(errno)))") }
+        }
+        throw YOLOError("\(base): 1000 log folders of that second exist already")
     }
 
     static func numbers(_ path: String) -> [Double] {

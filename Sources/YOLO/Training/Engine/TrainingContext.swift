@@ -88,6 +88,6 @@ public final class TrainingContext {
     public func resumePoint(atEpochEnd: Bool) -> ResumePoint {
         ResumePoint(epoch: atEpochEnd ? epoch + 1 : epoch, batch: atEpochEnd ? 0 : batchInEpoch, unfrozen: unfrozen,
                     lossSum: atEpochEnd ? 0 : epochLossSum, bestValLoss: bestValLoss, logFolder: logFolder, seed: config.seed,
-                    iteration: iteration, extra: resumables.map { ($0.resumeKey, $0.resumeState()) })
+                    iteration: iteration, configuration: config.parameterText, extra: resumables.map { ($0.resumeKey, $0.resumeState()) })
     }
 }

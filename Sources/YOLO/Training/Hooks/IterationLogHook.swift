@@ -40,6 +40,7 @@ final class IterationLogHook: TrainingHook {
     func beforeRun(_ c: TrainingContext) throws {
         let path = (c.logFolder as NSString).appendingPathComponent("scalars.json")
         try Self.keepLines(upTo: c.iteration, in: path)
+        if c.iteration > 0 { tensorBoard?.sessionStart(step: c.iteration + 1) }
         if !FileManager.default.fileExists(atPath: path) { FileManager.default.createFile(atPath: path, contents: nil) }
         guard let handle = FileHandle(forWritingAtPath: path) else { throw YOLOError("\(path): cannot open for writing") }
         handle.seekToEndOfFile()
