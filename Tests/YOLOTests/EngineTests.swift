@@ -382,6 +382,7 @@ final class FullDiskTests: XCTestCase {
         let t = Trainer(config: c, log: { _ in })
         t.showProgress = false
         XCTAssertThrowsError(try t.run()) { error in
+            print("full disk: \(error)")
             assertMessage(error, contains: ["no space left on device", mountPoint,
                                             "the last complete resume point is \(mountPoint)/\(Checkpoints.resumeName) (epoch 2, batch 0)"])
         }
