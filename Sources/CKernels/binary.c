@@ -105,7 +105,7 @@ static int supported(ck_binary_op op, ck_dtype dt) {
 
 int ck_binary(ck_binary_op op, ck_dtype dt, const void *a, const ck_layout *la, const void *b,
               const ck_layout *lb, void *out, const ck_layout *lo) {
-    static const char *dt_names[] = {"float32", "float16", "int32", "int64", "uint8", "bool"};
+    static const char *dt_names[] = {"float32", "float16", "int32", "int64", "uint8", "bool", "bfloat16"};
     if (!supported(op, dt))
         return ck_fail("%s is not defined for %s tensors", op_name(op), dt_names[dt]);
     int compare = op >= CK_EQ && op <= CK_GE;

@@ -17,7 +17,7 @@ int ck_fail(const char *fmt, ...) {
 size_t ck_dtype_size(ck_dtype dt) {
     switch (dt) {
     case CK_F32: case CK_I32: return 4;
-    case CK_F16: return 2;
+    case CK_F16: case CK_BF16: return 2;
     case CK_I64: return 8;
     case CK_U8: case CK_BOOL: return 1;
     }

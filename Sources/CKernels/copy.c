@@ -4,7 +4,7 @@
 
 typedef struct { ck_dtype src, dst; } copy_ctx;
 
-static inline int is_float(ck_dtype dt) { return dt == CK_F32 || dt == CK_F16; }
+static inline int is_float(ck_dtype dt) { return dt == CK_F32 || dt == CK_F16 || dt == CK_BF16; }
 
 #define LOAD(T, p) (*(const T *)(p))
 
@@ -12,6 +12,7 @@ static inline double load_double(ck_dtype dt, const char *p) {
     switch (dt) {
     case CK_F32: return LOAD(float, p);
     case CK_F16: return (double)LOAD(_Float16, p);
+    case CK_BF16: return ck_bf16_to_f32(LOAD(uint16_t, p));
     case CK_I32: return LOAD(int32_t, p);
     case CK_I64: return (double)LOAD(int64_t, p);
     case CK_U8: return LOAD(uint8_t, p);
@@ -24,6 +25,7 @@ static inline int64_t load_int(ck_dtype dt, const char *p) {
     switch (dt) {
     case CK_F32: return (int64_t)LOAD(float, p);
     case CK_F16: return (int64_t)(float)LOAD(_Float16, p);
+    case CK_BF16: return (int64_t)ck_bf16_to_f32(LOAD(uint16_t, p));
     case CK_I32: return LOAD(int32_t, p);
     case CK_I64: return LOAD(int64_t, p);
     case CK_U8: return LOAD(uint8_t, p);
@@ -36,6 +38,7 @@ static inline void store_double(ck_dtype dt, char *p, double v) {
     switch (dt) {
     case CK_F32: *(float *)p = (float)v; break;
     case CK_F16: *(_Float16 *)p = (_Float16)(float)v; break;
+    case CK_BF16: *(uint16_t *)p = ck_f32_to_bf16((float)v); break;
     case CK_I32: *(int32_t *)p = (int32_t)v; break;
     case CK_I64: *(int64_t *)p = (int64_t)v; break;
     case CK_U8: *(uint8_t *)p = (uint8_t)v; break;
@@ -47,6 +50,7 @@ static inline void store_int(ck_dtype dt, char *p, int64_t v) {
     switch (dt) {
     case CK_F32: *(float *)p = (float)v; break;
     case CK_F16: *(_Float16 *)p = (_Float16)(float)v; break;
+    case CK_BF16: *(uint16_t *)p = ck_f32_to_bf16((float)v); break;
     case CK_I32: *(int32_t *)p = (int32_t)v; break;
     case CK_I64: *(int64_t *)p = v; break;
     case CK_U8: *(uint8_t *)p = (uint8_t)v; break;
@@ -75,6 +79,14 @@ static void copy_run(void *vctx, char **p, const int64_t *s, int64_t n) {
     if (c->src == CK_F16 && c->dst == CK_F32) {
         for (int64_t i = 0; i < n; i++)
             *(float *)(dst + i * s[0]) = (float)(*(const _Float16 *)(src + i * s[1]));
+        return;
+    }
+    if (c->src == CK_F32 && c->dst == CK_BF16) {
+        for (int64_t i = 0; i < n; i++) *(uint16_t *)(dst + i * s[0]) = ck_f32_to_bf16(*(const float *)(src + i * s[1]));
+        return;
+    }
+    if (c->src == CK_BF16 && c->dst == CK_F32) {
+        for (int64_t i = 0; i < n; i++) *(float *)(dst + i * s[0]) = ck_bf16_to_f32(*(const uint16_t *)(src + i * s[1]));
         return;
     }
     if (c->src == c->dst && es == 8) {
@@ -121,6 +133,7 @@ static void fill_range(void *vctx, int64_t begin, int64_t end) {
     switch (c->dt) {
     case CK_F32: { float v = (float)c->value, *d = (float *)c->dst; for (int64_t i = begin; i < end; i++) d[i] = v; break; }
     case CK_F16: { _Float16 v = (_Float16)(float)c->value, *d = (_Float16 *)c->dst; for (int64_t i = begin; i < end; i++) d[i] = v; break; }
+    case CK_BF16: { uint16_t v = ck_f32_to_bf16((float)c->value), *d = (uint16_t *)c->dst; for (int64_t i = begin; i < end; i++) d[i] = v; break; }
     case CK_I32: { int32_t v = (int32_t)c->value, *d = (int32_t *)c->dst; for (int64_t i = begin; i < end; i++) d[i] = v; break; }
     case CK_I64: { int64_t v = (int64_t)c->value, *d = (int64_t *)c->dst; for (int64_t i = begin; i < end; i++) d[i] = v; break; }
     case CK_U8: memset(c->dst + begin, (uint8_t)c->value, (size_t)(end - begin)); break;

@@ -19,6 +19,7 @@ static inline void add_element(ck_dtype dt, char *d, const char *s) {
     switch (dt) {
     case CK_F32: ADD_INTO(float, d, s); break;
     case CK_F16: *(_Float16 *)d = (_Float16)((float)*(_Float16 *)d + (float)*(const _Float16 *)s); break;
+    case CK_BF16: *(uint16_t *)d = ck_f32_to_bf16(ck_bf16_to_f32(*(uint16_t *)d) + ck_bf16_to_f32(*(const uint16_t *)s)); break;
     case CK_I32: ADD_INTO(int32_t, d, s); break;
     case CK_I64: ADD_INTO(int64_t, d, s); break;
     case CK_U8: ADD_INTO(uint8_t, d, s); break;

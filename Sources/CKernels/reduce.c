@@ -83,7 +83,8 @@ static void sum_chunks(void *vctx, int64_t begin, int64_t end) {
 
 int ck_reduce(ck_reduce_op op, ck_dtype dt, const void *x, int64_t outer, int64_t n, int64_t inner,
               void *values, int64_t *indices) {
-    if (dt == CK_F16) return ck_fail("reductions need float32, int32 or int64 tensors; found float16");
+    if (dt == CK_F16 || dt == CK_BF16)
+        return ck_fail("reductions need float32, int32 or int64 tensors; found %s", dt == CK_F16 ? "float16" : "bfloat16");
     if (n == 0 && (op == CK_MAX || op == CK_MIN))
         return ck_fail("max/min over an empty dimension has no result");
     if (op == CK_SUM && dt == CK_F32 && outer == 1 && inner == 1 && n >= 4 * CK_GRAIN) {

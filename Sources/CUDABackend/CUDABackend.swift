@@ -421,6 +421,7 @@ extension DType {
         case .int64: return 3
         case .uint8: return 4
         case .bool: return 5
+        case .bfloat16: return 6
         }
     }
 }

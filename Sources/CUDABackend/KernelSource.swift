@@ -12,7 +12,7 @@ typedef long long i64;
 typedef unsigned char u8;
 struct Layout { int ndim; i64 shape[8]; i64 strides[8]; };
 
-enum { F32 = 0, F16 = 1, I32 = 2, I64 = 3, U8 = 4, BOOL = 5 };
+enum { F32 = 0, F16 = 1, I32 = 2, I64 = 3, U8 = 4, BOOL = 5, BF16 = 6 };
 
 __device__ __forceinline__ i64 offset_of(const Layout &l, i64 i) {
     i64 off = 0;
@@ -23,10 +23,20 @@ __device__ __forceinline__ i64 offset_of(const Layout &l, i64 i) {
 __device__ __forceinline__ float half_to_float(unsigned short h) { float f; asm("cvt.f32.f16 %0, %1;" : "=f"(f) : "h"(h)); return f; }
 __device__ __forceinline__ unsigned short float_to_half(float f) { unsigned short h; asm("cvt.rn.f16.f32 %0, %1;" : "=h"(h) : "f"(f)); return h; }
 
+// bfloat16 by bit arithmetic (every architecture): round to nearest even, NaN kept quiet.
+__device__ __forceinline__ float bf16_to_float(unsigned short h) { return __uint_as_float(((unsigned int)h) << 16); }
+__device__ __forceinline__ unsigned short float_to_bf16(float f) {
+    unsigned int bits = __float_as_uint(f);
+    if ((bits & 0x7FFFFFFFu) > 0x7F800000u) return (unsigned short)((bits >> 16) | 0x0040u);
+    bits += 0x7FFFu + ((bits >> 16) & 1u);
+    return (unsigned short)(bits >> 16);
+}
+
 __device__ __forceinline__ double load_as_double(const void *p, int dt, i64 i) {
     switch (dt) {
     case F32: return ((const float *)p)[i];
     case F16: return half_to_float(((const unsigned short *)p)[i]);
+    case BF16: return bf16_to_float(((const unsigned short *)p)[i]);
     case I32: return ((const int *)p)[i];
     case I64: return (double)((const i64 *)p)[i];
     default: return ((const u8 *)p)[i];
@@ -37,6 +47,7 @@ __device__ __forceinline__ void store_double(void *p, int dt, i64 i, double v) {
     switch (dt) {
     case F32: ((float *)p)[i] = (float)v; break;
     case F16: ((unsigned short *)p)[i] = float_to_half((float)v); break;
+    case BF16: ((unsigned short *)p)[i] = float_to_bf16((float)v); break;
     case I32: ((int *)p)[i] = (int)v; break;
     case I64: ((i64 *)p)[i] = (i64)v; break;
     case U8: ((u8 *)p)[i] = (u8)(int)v; break;
@@ -44,7 +55,7 @@ __device__ __forceinline__ void store_double(void *p, int dt, i64 i, double v) {
     }
 }
 
-__device__ __forceinline__ int dtype_size(int dt) { return dt == F32 || dt == I32 ? 4 : dt == F16 ? 2 : dt == I64 ? 8 : 1; }
+__device__ __forceinline__ int dtype_size(int dt) { return dt == F32 || dt == I32 ? 4 : dt == F16 || dt == BF16 ? 2 : dt == I64 ? 8 : 1; }
 
 #define GRID_LOOP(i, n) for (i64 i = (i64)blockIdx.x * blockDim.x + threadIdx.x; i < (n); i += (i64)blockDim.x * gridDim.x)
 

@@ -21,7 +21,23 @@ typedef enum {
     CK_I64 = 3,
     CK_U8 = 4,
     CK_BOOL = 5,
+    CK_BF16 = 6,   // bfloat16: float32's exponent, 8 bits of mantissa; a storage format like float16
 } ck_dtype;
+
+// bfloat16 <-> float32: round to nearest even, NaN kept quiet (with its sign), overflow to inf.
+static inline uint16_t ck_f32_to_bf16(float f) {
+    uint32_t bits;
+    __builtin_memcpy(&bits, &f, 4);
+    if ((bits & 0x7FFFFFFFu) > 0x7F800000u) return (uint16_t)((bits >> 16) | 0x0040u);
+    bits += 0x7FFFu + ((bits >> 16) & 1u);
+    return (uint16_t)(bits >> 16);
+}
+static inline float ck_bf16_to_f32(uint16_t h) {
+    uint32_t bits = (uint32_t)h << 16;
+    float f;
+    __builtin_memcpy(&f, &bits, 4);
+    return f;
+}
 
 typedef struct {
     int32_t ndim;

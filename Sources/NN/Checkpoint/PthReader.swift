@@ -104,6 +104,7 @@ public enum PthReader {
         switch storageType {
         case "FloatStorage": return (.float32, 4)
         case "HalfStorage": return (.float16, 2)
+        case "BFloat16Storage": return (.bfloat16, 2)
         case "DoubleStorage": return (.float32, 8)       // converted
         case "LongStorage": return (.int64, 8)
         case "IntStorage": return (.int32, 4)

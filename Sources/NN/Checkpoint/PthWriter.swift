@@ -141,6 +141,7 @@ struct PickleWriter {
         switch t.dtype {
         case .float32: storageType = "FloatStorage"
         case .float16: storageType = "HalfStorage"
+        case .bfloat16: storageType = "BFloat16Storage"
         case .int64: storageType = "LongStorage"
         case .int32: storageType = "IntStorage"
         case .uint8: storageType = "ByteStorage"

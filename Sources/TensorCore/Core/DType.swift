@@ -1,20 +1,21 @@
 import CKernels
 
-/// Element types a tensor can hold. Arithmetic runs in float32 and the integer types; float16 is
-/// a storage format (convert with `to(.float32)`), bool holds masks.
+/// Element types a tensor can hold. Arithmetic runs in float32 and the integer types; float16 and
+/// bfloat16 are storage formats (convert with `to(.float32)`; conversion rounds to nearest even)
+/// and the types mixed precision computes convolutions in; bool holds masks.
 public enum DType: String, CaseIterable, CustomStringConvertible, Sendable {
-    case float32, float16, int32, int64, uint8, bool
+    case float32, float16, int32, int64, uint8, bool, bfloat16
 
     public var byteSize: Int {
         switch self {
         case .float32, .int32: return 4
-        case .float16: return 2
+        case .float16, .bfloat16: return 2
         case .int64: return 8
         case .uint8, .bool: return 1
         }
     }
 
-    public var isFloatingPoint: Bool { self == .float32 || self == .float16 }
+    public var isFloatingPoint: Bool { self == .float32 || self == .float16 || self == .bfloat16 }
     public var description: String { rawValue }
 
     var kernelType: ck_dtype {
@@ -25,6 +26,7 @@ public enum DType: String, CaseIterable, CustomStringConvertible, Sendable {
         case .int64: return CK_I64
         case .uint8: return CK_U8
         case .bool: return CK_BOOL
+        case .bfloat16: return CK_BF16
         }
     }
 }
