@@ -16,17 +16,31 @@ typedef struct {
     dnnl_dims_t strides, dilates, pad_l, pad_r;
 } conv_mds;
 
-static void conv_describe(const ck_conv_params *p, conv_mds *m, int any) {
+// The primitive's data types (`any` descriptors; the plain ones are always float32). In bfloat16
+// the inputs of each pass are bfloat16 and its output float32: forward src, weights -> dst;
+// backward-data diff_dst, weights -> diff_src; backward-weights src, diff_dst -> diff_weights.
+static void conv_types(const ck_conv_params *p, int kind, int any, dnnl_data_type_t *src, dnnl_data_type_t *wei,
+                       dnnl_data_type_t *dst) {
+    *src = *wei = *dst = dnnl_f32;
+    if (!any || p->precision != 1) return;
+    if (kind != CONV_BWD_DATA) *src = dnnl_bf16;
+    if (kind != CONV_BWD_WEIGHTS) *wei = dnnl_bf16;
+    if (kind != CONV_FWD) *dst = dnnl_bf16;
+}
+
+static void conv_describe(const ck_conv_params *p, conv_mds *m, int any, int kind) {
     dnnl_format_tag_t act = any ? dnnl_format_tag_any : dnnl_nchw;
+    dnnl_data_type_t ts, tw, td;
+    conv_types(p, kind, any, &ts, &tw, &td);
     dnnl_dims_t src = {p->n, p->c, p->h, p->w}, dst = {p->n, p->k, p->oh, p->ow};
-    dnnl_memory_desc_init_by_tag(&m->src, 4, src, dnnl_f32, act);
-    dnnl_memory_desc_init_by_tag(&m->dst, 4, dst, dnnl_f32, act);
+    dnnl_memory_desc_init_by_tag(&m->src, 4, src, ts, act);
+    dnnl_memory_desc_init_by_tag(&m->dst, 4, dst, td, act);
     if (p->groups > 1) {
         dnnl_dims_t w = {p->groups, p->k / p->groups, p->c / p->groups, p->kh, p->kw};
-        dnnl_memory_desc_init_by_tag(&m->weights, 5, w, dnnl_f32, any ? dnnl_format_tag_any : dnnl_goihw);
+        dnnl_memory_desc_init_by_tag(&m->weights, 5, w, tw, any ? dnnl_format_tag_any : dnnl_goihw);
     } else {
         dnnl_dims_t w = {p->k, p->c, p->kh, p->kw};
-        dnnl_memory_desc_init_by_tag(&m->weights, 4, w, dnnl_f32, any ? dnnl_format_tag_any : dnnl_oihw);
+        dnnl_memory_desc_init_by_tag(&m->weights, 4, w, tw, any ? dnnl_format_tag_any : dnnl_oihw);
     }
     ck_md_1d(&m->bias, p->k);
     m->strides[0] = p->stride_h; m->strides[1] = p->stride_w;
@@ -41,7 +55,7 @@ static void conv_describe(const ck_conv_params *p, conv_mds *m, int any) {
 // with that activation fused as a post-op.
 static int forward_pd(const ck_conv_params *p, int has_bias, int activation, float alpha, dnnl_primitive_desc_t *pd) {
     conv_mds m;
-    conv_describe(p, &m, 1);
+    conv_describe(p, &m, 1, CONV_FWD);
     dnnl_convolution_desc_t cd;
     dnnl_status_t st = dnnl_dilated_convolution_forward_desc_init(
         &cd, activation < 0 ? dnnl_forward_training : dnnl_forward_inference, dnnl_convolution_direct, &m.src, &m.weights,
@@ -72,8 +86,8 @@ static ck_prim_entry *conv_entry(int kind, const ck_conv_params *p, int has_bias
     if (e) return e;
 
     conv_mds plain, any;
-    conv_describe(p, &plain, 0);
-    conv_describe(p, &any, 1);
+    conv_describe(p, &plain, 0, kind);
+    conv_describe(p, &any, 1, kind);
     dnnl_primitive_desc_t fwd, pd;
     // Backward descriptors need the forward one as a hint; it is cheap next to the work.
     if (forward_pd(p, kind == CONV_BWD_DATA ? 0 : has_bias, kind == CONV_FWD ? activation : -1, alpha, &fwd)) return NULL;
@@ -188,4 +202,28 @@ const char *ck_conv_forward_impl(const ck_conv_params *p) {
     if (e) dnnl_primitive_desc_query(e->pd, dnnl_query_impl_info_str, 0, &impl);
     ck_dnnl_unlock();
     return impl;
+}
+
+int ck_conv_bf16_native(void) {
+    static int answer = -1;
+    if (answer >= 0) return answer;
+    ck_conv_params p;
+    memset(&p, 0, sizeof p);
+    p.n = 2; p.c = 32; p.h = p.w = 16; p.k = 32; p.kh = p.kw = 3;
+    p.stride_h = p.stride_w = 1; p.pad_h = p.pad_w = 1; p.dilation_h = p.dilation_w = 1; p.groups = 1;
+    p.oh = p.ow = 16; p.precision = 1;
+    dnnl_primitive_desc_t pd;
+    ck_dnnl_lock();
+    answer = 0;
+    if (forward_pd(&p, 0, -1, 0, &pd) == 0) {
+        const char *impl = "";
+        dnnl_primitive_desc_query(pd, dnnl_query_impl_info_str, 0, &impl);
+        // AVX512_BF16 (or AMX) instructions, and a JIT kernel rather than the reference loops.
+        unsigned isa = (unsigned)dnnl_get_effective_cpu_isa();
+        answer = strstr(impl, "ref") == NULL &&
+                 (isa & (unsigned)dnnl_cpu_isa_avx512_core_bf16) == (unsigned)dnnl_cpu_isa_avx512_core_bf16;
+        dnnl_primitive_desc_destroy(pd);
+    }
+    ck_dnnl_unlock();
+    return answer;
 }

@@ -296,7 +296,16 @@ final class CUDABackend: Backend, @unchecked Sendable {
         return (choice!.algorithm, workspace.pointer, workspace.bytes)
     }
 
+    /// cuDNN's float16 tensor-op path is not built yet: a 16-bit compute type is emulated by
+    /// rounding the convolution's inputs (numerics of the type, float32 speed), and declared so.
+    func nativeComputeTypes(_ op: AutocastOp) -> [DType] { [] }
+
+    private func emulated(_ t: Tensor, _ p: Conv2dParameters) throws -> Tensor {
+        p.computeType == .float32 ? t : try t.to(p.computeType).to(.float32)
+    }
+
     func conv2dForward(_ input: Tensor, _ weight: Tensor, _ bias: Tensor?, into out: Tensor, _ p: Conv2dParameters) throws {
+        let (input, weight) = (try emulated(input, p), try emulated(weight, p))
         lock.lock(); defer { lock.unlock() }
         try current()
         let (algo, ws, bytes) = try algorithm(p, CCU_CONV_FORWARD)
@@ -318,6 +327,7 @@ final class CUDABackend: Backend, @unchecked Sendable {
     }
 
     func conv2dBackwardData(_ gradOut: Tensor, _ weight: Tensor, into gradInput: Tensor, _ p: Conv2dParameters) throws {
+        let (gradOut, weight) = (try emulated(gradOut, p), try emulated(weight, p))
         lock.lock(); defer { lock.unlock() }
         try current()
         let (algo, ws, bytes) = try algorithm(p, CCU_CONV_BACKWARD_DATA)
@@ -328,6 +338,7 @@ final class CUDABackend: Backend, @unchecked Sendable {
 
     func conv2dBackwardWeights(_ input: Tensor, _ gradOut: Tensor, into gradWeight: Tensor, gradBias: Tensor?,
                                _ p: Conv2dParameters) throws {
+        let (input, gradOut) = (try emulated(input, p), try emulated(gradOut, p))
         lock.lock(); defer { lock.unlock() }
         try current()
         let (algo, ws, bytes) = try algorithm(p, CCU_CONV_BACKWARD_FILTER)

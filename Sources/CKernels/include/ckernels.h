@@ -133,6 +133,9 @@ typedef struct {
     int64_t k, kh, kw;           // output channels, kernel size
     int64_t stride_h, stride_w, pad_h, pad_w, dilation_h, dilation_w, groups;
     int64_t oh, ow;              // output size (PyTorch's floor formula)
+    // 0: float32; 1: bfloat16 inputs (src, weights, diff_dst) with float32 accumulation and float32
+    // outputs. Buffers stay float32: the conversion happens inside the reorders to oneDNN's layouts.
+    int64_t precision;
 } ck_conv_params;
 
 int ck_conv_forward(const ck_conv_params *p, const float *src, const float *weights,
@@ -148,6 +151,8 @@ int ck_conv_forward_fused(const ck_conv_params *p, const float *src, const float
                           float *dst, int activation, float alpha);
 // Name of the oneDNN implementation chosen for the forward pass (for benchmarks).
 const char *ck_conv_forward_impl(const ck_conv_params *p);
+// 1 when this CPU runs bfloat16 convolutions in its own instructions (not oneDNN's reference code).
+int ck_conv_bf16_native(void);
 
 // Training: mean and var (biased) are outputs. Inference: they are inputs.
 int ck_batchnorm_forward(int training, int64_t n, int64_t c, int64_t h, int64_t w, float eps,

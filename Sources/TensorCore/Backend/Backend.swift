@@ -42,6 +42,9 @@ public protocol Backend: AnyObject {
                 transposeA: Bool, transposeB: Bool, broadcastA: Bool, broadcastB: Bool) throws
 
     // Neural-network kernels on contiguous NCHW float32
+    /// The 16-bit types this backend computes `op` in with its own instructions (mixed precision
+    /// picks from these; others would be emulated).
+    func nativeComputeTypes(_ op: AutocastOp) -> [DType]
     func conv2dForward(_ input: Tensor, _ weight: Tensor, _ bias: Tensor?, into out: Tensor, _ p: Conv2dParameters) throws
     /// Inference only: convolution, bias and activation in one pass.
     func conv2dForwardFused(_ input: Tensor, _ weight: Tensor, _ bias: Tensor?, into out: Tensor, _ p: Conv2dParameters,
@@ -107,11 +110,17 @@ public enum FusedActivation: Sendable, Equatable {
 
 public enum ReduceOp: Sendable { case sum, max, min, prod }
 
+/// The operations autocast runs in a 16-bit type (PyTorch's lower-precision list for these models).
+public enum AutocastOp: Sendable { case convolution, matmul }
+
 /// Geometry of a 2-D convolution, PyTorch's conventions (symmetric padding, floor output size).
 public struct Conv2dParameters: Hashable, Sendable {
     public var batch, inChannels, height, width: Int
     public var outChannels, kernelHeight, kernelWidth: Int
     public var strideH, strideW, padH, padW, dilationH, dilationW, groups: Int
+    /// The type the products are computed in (bfloat16 or float16 under autocast; float32
+    /// accumulation and float32 tensors either way).
+    public var computeType: DType = .float32
 
     public var outHeight: Int { (height + 2 * padH - dilationH * (kernelHeight - 1) - 1) / strideH + 1 }
     public var outWidth: Int { (width + 2 * padW - dilationW * (kernelWidth - 1) - 1) / strideW + 1 }

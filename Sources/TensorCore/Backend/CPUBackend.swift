@@ -120,9 +120,21 @@ final class CPUBackend: Backend {
 
     // MARK: Neural-network kernels
 
+    func nativeComputeTypes(_ op: AutocastOp) -> [DType] {
+        op == .convolution && ck_conv_bf16_native() != 0 ? [.bfloat16] : []
+    }
+
+    /// A 16-bit type without native kernels here (float16 always: this oneDNN has no CPU float16
+    /// convolutions; bfloat16 without AVX512_BF16) is emulated by rounding the convolution's inputs
+    /// to it: its numerics at float32 speed (for forced runs and tests).
+    private func emulated(_ t: Tensor, _ p: Conv2dParameters) throws -> Tensor {
+        p.computeType == .float32 || p.kernelParams.precision == 1 ? t : try t.to(p.computeType).to(.float32)
+    }
+
     func conv2dForward(_ input: Tensor, _ weight: Tensor, _ bias: Tensor?, into out: Tensor, _ p: Conv2dParameters) throws {
         var params = p.kernelParams
-        try checkKernel(ck_conv_forward(&params, input.floats, weight.floats, bias?.floats, out.mutableFloats), "conv2d")
+        let (x, w) = (try emulated(input, p), try emulated(weight, p))
+        try checkKernel(ck_conv_forward(&params, x.floats, w.floats, bias?.floats, out.mutableFloats), "conv2d")
     }
 
     func conv2dForwardFused(_ input: Tensor, _ weight: Tensor, _ bias: Tensor?, into out: Tensor, _ p: Conv2dParameters,
@@ -140,15 +152,16 @@ final class CPUBackend: Backend {
 
     func conv2dBackwardData(_ gradOut: Tensor, _ weight: Tensor, into gradInput: Tensor, _ p: Conv2dParameters) throws {
         var params = p.kernelParams
-        try checkKernel(ck_conv_backward_data(&params, gradOut.floats, weight.floats, gradInput.mutableFloats),
-                        "conv2d backward (data)")
+        let (g, w) = (try emulated(gradOut, p), try emulated(weight, p))
+        try checkKernel(ck_conv_backward_data(&params, g.floats, w.floats, gradInput.mutableFloats), "conv2d backward (data)")
     }
 
     func conv2dBackwardWeights(_ input: Tensor, _ gradOut: Tensor, into gradWeight: Tensor, gradBias: Tensor?,
                                _ p: Conv2dParameters) throws {
         var params = p.kernelParams
-        try checkKernel(ck_conv_backward_weights(&params, input.floats, gradOut.floats, gradWeight.mutableFloats,
-                                                 gradBias?.mutableFloats), "conv2d backward (weights)")
+        let (x, g) = (try emulated(input, p), try emulated(gradOut, p))
+        try checkKernel(ck_conv_backward_weights(&params, x.floats, g.floats, gradWeight.mutableFloats, gradBias?.mutableFloats),
+                        "conv2d backward (weights)")
     }
 
     func batchNormForward(_ x: Tensor, scale: Tensor, shift: Tensor, mean: Tensor, variance: Tensor,
@@ -298,7 +311,8 @@ extension Conv2dParameters {
         ck_conv_params(n: Int64(batch), c: Int64(inChannels), h: Int64(height), w: Int64(width), k: Int64(outChannels),
                        kh: Int64(kernelHeight), kw: Int64(kernelWidth), stride_h: Int64(strideH), stride_w: Int64(strideW),
                        pad_h: Int64(padH), pad_w: Int64(padW), dilation_h: Int64(dilationH), dilation_w: Int64(dilationW),
-                       groups: Int64(groups), oh: Int64(outHeight), ow: Int64(outWidth))
+                       groups: Int64(groups), oh: Int64(outHeight), ow: Int64(outWidth),
+                       precision: computeType == .bfloat16 && ck_conv_bf16_native() != 0 ? 1 : 0)
     }
 }
 

@@ -25,10 +25,11 @@ extension Tensor {
         guard stride.0 > 0, stride.1 > 0, dilation.0 > 0, dilation.1 > 0, padding.0 >= 0, padding.1 >= 0 else {
             throw TensorError("conv2d: stride and dilation must be positive and padding non-negative")
         }
-        let p = Conv2dParameters(batch: x.shape[0], inChannels: x.shape[1], height: x.shape[2], width: x.shape[3],
+        var p = Conv2dParameters(batch: x.shape[0], inChannels: x.shape[1], height: x.shape[2], width: x.shape[3],
                                  outChannels: weight.shape[0], kernelHeight: weight.shape[2], kernelWidth: weight.shape[3],
                                  strideH: stride.0, strideW: stride.1, padH: padding.0, padW: padding.1,
                                  dilationH: dilation.0, dilationW: dilation.1, groups: groups)
+        p.computeType = Autocast.computeType ?? .float32
         guard p.outHeight > 0, p.outWidth > 0 else {
             throw TensorError("conv2d: input \(describe(x.shape)) is too small for kernel \(describe(weight.shape)) "
                               + "with padding \(padding) and dilation \(dilation)")

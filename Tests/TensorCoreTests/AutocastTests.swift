@@ -1,0 +1,43 @@
+import XCTest
+@testable import TensorCore
+
+/// Convolutions under autocast compute with 16-bit inputs and float32 accumulation: the result is
+/// the float32 convolution of the inputs rounded to that type (products of 16-bit values are exact
+/// in float32), forward and backward, natively (oneDNN bfloat16 on AVX512_BF16) or emulated.
+final class AutocastTests: XCTestCase {
+    func rounded(_ t: Tensor, _ type: DType) throws -> Tensor { try t.to(type).to(.float32) }
+
+    func maxRelativeDifference(_ a: Tensor, _ b: Tensor) throws -> Float {
+        let x = try a.toArray(), y = try b.toArray()
+        let scale = max(y.map(abs).max() ?? 1, 1e-6)
+        return zip(x, y).map { abs($0 - $1) }.max()! / scale
+    }
+
+    func testConvolutionForwardAndBackwardUseTheRoundedInputs() throws {
+        print("native 16-bit convolution types on this CPU: \(Autocast.nativeTypes(.convolution, on: .cpu))")
+        for type in [DType.bfloat16, .float16] {
+            let x = try randomTensor([2, 19, 9, 11], seed: 1), w = try randomTensor([24, 19, 3, 3], seed: 2)
+            let b = try randomTensor([24], seed: 3)
+            x.requiresGrad = true; w.requiresGrad = true
+            let y = try Autocast.with(type) { try x.conv2d(weight: w, bias: b, stride: (2, 1), padding: (1, 1)) }
+            let g = try randomTensor(y.shape, seed: 4)
+            try (y * g).sum().backward()
+
+            // The oracle: float32 on inputs rounded to the type (the gradient flowing in is rounded too).
+            let xr = try rounded(x.detach(), type), wr = try rounded(w.detach(), type)
+            xr.requiresGrad = true; wr.requiresGrad = true
+            let yr = try xr.conv2d(weight: wr, bias: b, stride: (2, 1), padding: (1, 1))
+            try (yr * rounded(g, type)).sum().backward()
+            XCTAssertLessThan(try maxRelativeDifference(y, yr), 1e-5, "\(type) forward")
+            XCTAssertLessThan(try maxRelativeDifference(XCTUnwrap(x.grad), XCTUnwrap(xr.grad)), 1e-5, "\(type) input gradient")
+            XCTAssertLessThan(try maxRelativeDifference(XCTUnwrap(w.grad), XCTUnwrap(wr.grad)), 1e-5, "\(type) weight gradient")
+
+            // ... and not the float32 convolution of the raw inputs: the rounding happened.
+            let exact = try x.detach().conv2d(weight: w.detach(), bias: b, stride: (2, 1), padding: (1, 1))
+            XCTAssertGreaterThan(try maxRelativeDifference(y, exact), type == .bfloat16 ? 1e-4 : 1e-6, "\(type)")
+            XCTAssertLessThan(try maxRelativeDifference(y, exact), type == .bfloat16 ? 3e-2 : 3e-3, "\(type)")
+            XCTAssertEqual(y.dtype, .float32, "tensors stay float32 between operations")
+        }
+        XCTAssertNil(Autocast.computeType, "the scope ends with its body")
+    }
+}
