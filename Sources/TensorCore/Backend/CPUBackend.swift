@@ -146,7 +146,8 @@ final class CPUBackend: Backend {
         case .leakyRelu(let slope): (kind, alpha) = (1, slope)
         case .mish: (kind, alpha) = (2, 0)
         }
-        try checkKernel(ck_conv_forward_fused(&params, input.floats, weight.floats, bias?.floats, out.mutableFloats, kind, alpha),
+        let (x, w) = (try emulated(input, p), try emulated(weight, p))
+        try checkKernel(ck_conv_forward_fused(&params, x.floats, w.floats, bias?.floats, out.mutableFloats, kind, alpha),
                         "conv2d (fused)")
     }
 

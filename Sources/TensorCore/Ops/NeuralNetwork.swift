@@ -69,9 +69,10 @@ extension Tensor {
         guard shape[1] == weight.shape[1] else {
             throw TensorError("conv2d: input \(describe(shape)) has \(shape[1]) channels but weight \(describe(weight.shape)) expects \(weight.shape[1])")
         }
-        let p = Conv2dParameters(batch: shape[0], inChannels: shape[1], height: shape[2], width: shape[3],
+        var p = Conv2dParameters(batch: shape[0], inChannels: shape[1], height: shape[2], width: shape[3],
                                  outChannels: weight.shape[0], kernelHeight: weight.shape[2], kernelWidth: weight.shape[3],
                                  strideH: stride.0, strideW: stride.1, padH: padding.0, padW: padding.1)
+        p.computeType = Autocast.computeType ?? .float32
         guard p.outHeight > 0, p.outWidth > 0 else {
             throw TensorError("conv2d: input \(describe(shape)) is too small for kernel \(describe(weight.shape))")
         }
