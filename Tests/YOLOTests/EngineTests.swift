@@ -309,28 +309,9 @@ final class EngineTests: XCTestCase {
     }
 
     func testTheTrainExecutablePrintsLogLinesAndScalarsWhenNotOnATerminal() throws {
-        let binary = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-            .appendingPathComponent(".build/debug/train")
-        guard FileManager.default.isExecutableFile(atPath: binary.path) else { throw XCTSkip("train is not built at \(binary.path)") }
+        let binary = try debugBinary("train")
         let (root, c) = try tinyTrainingProject(self)
-        let config = root.appendingPathComponent("tiny.swift-config")
-        try write("""
-        classes_path = '\(c.classesPath)'
-        anchors_path = '\(c.anchorsPath)'
-        input_shape = [64, 64]
-        Freeze_Train = False
-        Freeze_Epoch = 0
-        UnFreeze_Epoch = 1
-        Freeze_batch_size = 2
-        Unfreeze_batch_size = 2
-        optimizer_type = 'adam'
-        Init_lr = 4e-3
-        weight_decay = 0
-        eval_period = 1
-        num_workers = 1
-        train_annotation_path = '\(c.trainAnnotationPath)'
-        val_annotation_path = '\(c.valAnnotationPath)'
-        """, config)
+        let config = URL(fileURLWithPath: try tinyParameterFile(root: root, c, epochs: 1, extra: "eval_period = 1"))
         let work = root.appendingPathComponent("work").path
         let process = Process()
         process.executableURL = binary

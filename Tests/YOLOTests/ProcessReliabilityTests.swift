@@ -45,42 +45,22 @@ final class ProcessReliabilityTests: XCTestCase {
         }
     }
 
-    func binary(_ name: String) throws -> URL {
-        let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-            .appendingPathComponent(".build/debug/\(name)")
-        guard FileManager.default.isExecutableFile(atPath: url.path) else { throw XCTSkip("\(name) is not built at \(url.path)") }
-        return url
-    }
+    func binary(_ name: String) throws -> URL { try debugBinary(name) }
 
     /// The tiny project with its parameter file `tiny.swift-config` (2 epochs of 3 steps at 64x64,
     /// an iteration checkpoint every step).
     func project(extra: String = "") throws -> (root: URL, config: TrainConfig, file: String) {
         let (root, c) = try tinyTrainingProject(self)
-        let file = root.appendingPathComponent("tiny.swift-config")
-        try write("""
-        classes_path = '\(c.classesPath)'
-        anchors_path = '\(c.anchorsPath)'
-        input_shape = [64, 64]
-        Freeze_Train = False
-        Freeze_Epoch = 0
-        UnFreeze_Epoch = 2
-        Freeze_batch_size = 2
-        Unfreeze_batch_size = 2
-        optimizer_type = 'adam'
-        Init_lr = 4e-3
-        weight_decay = 0
+        let file = try tinyParameterFile(root: root, c, epochs: 2, extra: """
         eval_flag = False
-        num_workers = 1
         checkpoint_by_epoch = False
         checkpoint_interval = 1
         max_keep_ckpts = 2
         log_interval = 1
         save_dir = '\(c.saveDir)'
-        train_annotation_path = '\(c.trainAnnotationPath)'
-        val_annotation_path = '\(c.valAnnotationPath)'
         \(extra)
-        """, URL(fileURLWithPath: file.path))
-        return (root, c, file.path)
+        """)
+        return (root, c, file)
     }
 
     func train(_ arguments: [String], in root: URL) throws -> Running { try Running(try binary("train"), arguments, in: root) }

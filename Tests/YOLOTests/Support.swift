@@ -67,3 +67,35 @@ func tinyTrainingProject(_ test: XCTestCase, images: Int = 8) throws -> (URL, Tr
     c.numWorkers = 1
     return (root, c)
     }
+
+/// An executable of this package's debug build; skips the test when it is not built.
+func debugBinary(_ name: String) throws -> URL {
+    let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        .appendingPathComponent(".build/debug/\(name)")
+    guard FileManager.default.isExecutableFile(atPath: url.path) else { throw XCTSkip("\(name) is not built at \(url.path)") }
+    return url
+}
+
+/// `tiny.swift-config` for a tiny project: YOLOv4-tiny at 64x64, batch 2, Adam, one loader thread,
+/// `epochs` unfrozen epochs, then the `extra` lines.
+func tinyParameterFile(root: URL, _ c: TrainConfig, epochs: Int, extra: String = "") throws -> String {
+    let file = root.appendingPathComponent("tiny.swift-config")
+    try write("""
+    classes_path = '\(c.classesPath)'
+    anchors_path = '\(c.anchorsPath)'
+    input_shape = [64, 64]
+    Freeze_Train = False
+    Freeze_Epoch = 0
+    UnFreeze_Epoch = \(epochs)
+    Freeze_batch_size = 2
+    Unfreeze_batch_size = 2
+    optimizer_type = 'adam'
+    Init_lr = 4e-3
+    weight_decay = 0
+    num_workers = 1
+    train_annotation_path = '\(c.trainAnnotationPath)'
+    val_annotation_path = '\(c.valAnnotationPath)'
+    \(extra)
+    """, file)
+    return file.path
+}
