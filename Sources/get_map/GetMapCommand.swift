@@ -42,19 +42,21 @@ struct GetMapCommand: ParsableCommand {
             let detection = try DetectionSettings(confidence: confidence, nmsIoU: nmsIoU, letterbox: letterbox, maxDetections: maxBoxes)
                 .validated()
             guard minOverlap > 0, minOverlap <= 1 else { throw YOLOError("--min-overlap \(minOverlap): must be above 0 and at most 1 (an IoU)") }
-            let overrides = try ModelOverrides.overrides(model: model, classesPath: classesPath, anchorsPath: anchorsPath,
-                                                         inputShape: inputShape)
-            let settings = try TrainConfig.load(path: config, overrides: cfgOptions + overrides)
-            let classes = try ClassNames(contentsOf: settings.classesPath)
             let files = MapFiles(root: mapOut)
             let root = URL(fileURLWithPath: vocPath).appendingPathComponent("VOC2007")
             let madeAlready = files.hasFiles
             if mapMode == 4 && !madeAlready { print("\(mapOut)/ has no files yet: predicting and reading the ground truth first.") }
             let predicting = mapMode == 0 || mapMode == 1 || (mapMode == 4 && !madeAlready)
             let readingTruth = mapMode == 0 || mapMode == 2 || (mapMode == 4 && !madeAlready)
+            let evaluating = mapMode == 0 || mapMode == 3 || mapMode == 4
+            // Only predicting needs the model settings; the other modes need the classes alone, so with
+            // --classes-path they run where there is no parameter file.
+            let settings: TrainConfig? = predicting || (evaluating && classesPath == nil) ? try loadSettings() : nil
+            let classesFile = classesPath ?? settings?.classesPath ?? ""
+            let classes = evaluating || predicting ? try ClassNames(contentsOf: classesFile) : ClassNames([])
             let ids = predicting || readingTruth ? try imageIds(root: root) : []
 
-            if predicting {
+            if predicting, let settings {
                 let runner = try DetectionRunner.load(
                     weights: modelPath, config: settings, classes: classes,
                     settings: detection,
@@ -84,9 +86,9 @@ struct GetMapCommand: ParsableCommand {
                 }
                 print("Get ground truth result done.")
             }
-            guard mapMode == 0 || mapMode == 3 || mapMode == 4 else { return }
+            guard evaluating else { return }
             let loaded = try files.load(classes: classes)
-            for warning in loaded.warnings(classesPath: settings.classesPath) { FileHandle.standardError.write(Data((warning + "\n").utf8)) }
+            for warning in loaded.warnings(classesPath: classesFile) { FileHandle.standardError.write(Data((warning + "\n").utf8)) }
             let withTruth = Set(loaded.truth.flatMap { $0.filter { !$0.difficult }.map(\.classIndex) })
             let absent = classes.names.indices.filter { !withTruth.contains($0) }.map { classes.names[$0] }
             if !absent.isEmpty {
@@ -94,7 +96,7 @@ struct GetMapCommand: ParsableCommand {
                       + (absent.count > 8 ? ", ..." : "") + "): they are left out of the mean.")
             }
             guard !withTruth.isEmpty else {
-                throw YOLOError("\(files.groundTruthFolder): no object of a class in \(settings.classesPath), so there is no mAP to compute")
+                throw YOLOError("\(files.groundTruthFolder): no object of a class in \(classesFile), so there is no mAP to compute")
             }
             if mapMode == 4 {
                 print("Get COCO map.")
@@ -109,6 +111,20 @@ struct GetMapCommand: ParsableCommand {
                 for line in try files.writeResults(results, mAP: map, classes: classes, images: loaded.ids.count) { print(line) }
                 print("Get map done. Results in \(files.resultsFolder)/")
             }
+        }
+    }
+
+    /// The parameter file with the command line's overrides; its absence is explained in terms of
+    /// what this mode needs it for.
+    func loadSettings() throws -> TrainConfig {
+        let overrides = try ModelOverrides.overrides(model: model, classesPath: classesPath, anchorsPath: anchorsPath,
+                                                     inputShape: inputShape)
+        do {
+            return try TrainConfig.load(path: config, overrides: cfgOptions + overrides)
+        } catch let error as YOLOError where !FileManager.default.fileExists(atPath: config) {
+            let need = mapMode == 3 || mapMode == 4 ? "the classes (or give --classes-path)"
+                                                    : "the model settings (model, classes, anchors, input shape)"
+            throw YOLOError("\(error.message); map_mode \(mapMode) reads \(need) from it (--config names another file)")
         }
     }
 

@@ -97,9 +97,77 @@ final class COCOEvaluatorTests: XCTestCase {
         }
         XCTAssertEqual(expected.count, 12)
         XCTAssertLessThan(expected[7], expected[8], "the case should exercise the 10-detection cut")
-        let s = COCOEvaluator().evaluate(groundTruth: truth, detections: detections, classCount: 3)
+        // This case gave pycocotools the true box areas (no reference conversion in between).
+        let s = COCOEvaluator(truthAreaOffset: 0).evaluate(groundTruth: truth, detections: detections, classCount: 3)
         for (i, (ours, theirs)) in zip(s.values, expected).enumerated() {
             XCTAssertEqual(ours, theirs, accuracy: 1e-9, "figure \(i): \(COCOEvaluator.Summary.rows[i])")
         }
+    }
+
+    /// The map_out/ case with difficult boxes: its files as get_map reads them, and pycocotools' figures
+    /// after the reference's conversion (difficult -> iscrowd, area w·h - 10).
+    func mapOutCase() throws -> (classes: [String], files: [String: (gt: [String], dt: [String])], expected: [Double]) {
+        let text = try String(contentsOf: yoloFixtures.appendingPathComponent("coco_map_out_case.txt"), encoding: .utf8)
+        var classes: [String] = [], files: [String: (gt: [String], dt: [String])] = [:], expected: [Double] = []
+        for line in text.split(separator: "\n") {
+            let f = line.split(separator: " ", maxSplits: 2).map(String.init)
+            switch f[0] {
+            case "classes": classes = line.dropFirst("classes ".count).split(separator: ",").map(String.init)
+            case "gt": files[f[1], default: ([], [])].gt.append(f[2])
+            case "dt": files[f[1], default: ([], [])].dt.append(f[2])
+            case "stats": expected = line.split(separator: " ").dropFirst().compactMap { Double($0) }
+            default: break
+            }
+        }
+        return (classes, files, expected)
+    }
+
+    func writeMapOut(_ files: [String: (gt: [String], dt: [String])], classes: [String], in folder: URL) throws {
+        for (id, lines) in files {
+            try write(lines.gt.joined(separator: "\n") + "\n", folder.appendingPathComponent("map_out/ground-truth/\(id).txt"))
+            try write(lines.dt.joined(separator: "\n") + "\n", folder.appendingPathComponent("map_out/detection-results/\(id).txt"))
+        }
+        try write(classes.joined(separator: "\n") + "\n", folder.appendingPathComponent("classes.txt"))
+    }
+
+    func testMapOutWithDifficultBoxesAgreesWithPycocotoolsAfterTheReferenceConversion() throws {
+        let (classes, files, expected) = try mapOutCase()
+        XCTAssertEqual(files.count, 40)
+        XCTAssertEqual(files.values.filter { $0.gt.contains { $0.hasSuffix(" difficult") } }.count, 14)
+        XCTAssertEqual(expected.count, 12)
+        let folder = temporaryFolder(self, "coco-map-out")
+        try writeMapOut(files, classes: classes, in: folder)
+        let loaded = try MapFiles(root: folder.appendingPathComponent("map_out").path).load(classes: ClassNames(classes))
+        let s = COCOEvaluator().evaluate(groundTruth: loaded.truth, detections: loaded.detections, classCount: classes.count)
+        for (i, (ours, theirs)) in zip(s.values, expected).enumerated() {
+            XCTAssertEqual(ours, theirs, accuracy: 1e-9, "figure \(i): \(COCOEvaluator.Summary.rows[i])")
+        }
+        // The area offset matters here: with true areas the small-object figure moves.
+        let exact = COCOEvaluator(truthAreaOffset: 0).evaluate(groundTruth: loaded.truth, detections: loaded.detections,
+                                                               classCount: classes.count)
+        XCTAssertGreaterThan(abs(exact.values[3] - expected[3]), 1e-3)
+    }
+
+    func testGetMapModesThreeAndFourRunWithoutAParameterFile() throws {
+        let (classes, files, expected) = try mapOutCase()
+        let folder = temporaryFolder(self, "coco-no-config")
+        try writeMapOut(files, classes: classes, in: folder)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: folder.appendingPathComponent("train.swift-config").path))
+
+        let coco = try runTool("get_map", ["--map-mode", "4", "--classes-path", "classes.txt"], in: folder)
+        XCTAssertEqual(coco.status, 0, coco.errors)
+        XCTAssertTrue(coco.output.contains(String(format: "area=   all | maxDets=100 ] = %.3f", expected[0])), coco.output)
+        XCTAssertTrue(coco.output.contains(String(format: "IoU=0.50      | area=   all | maxDets=100 ] = %.3f", expected[1])),
+                      coco.output)
+        let voc = try runTool("get_map", ["--map-mode", "3", "--classes-path", "classes.txt"], in: folder)
+        XCTAssertEqual(voc.status, 0, voc.errors)
+        XCTAssertTrue(voc.output.contains("mAP = "), voc.output)
+        XCTAssertTrue(FileManager.default.fileExists(atPath: folder.appendingPathComponent("map_out/results/results.txt").path))
+
+        // Without --classes-path the parameter file is needed, and the message says what for.
+        let missing = try runTool("get_map", ["--map-mode", "3"], in: folder)
+        XCTAssertNotEqual(missing.status, 0)
+        XCTAssertTrue(missing.errors.contains("train.swift-config: cannot read the parameter file"), missing.errors)
+        XCTAssertTrue(missing.errors.contains("--classes-path"), missing.errors)
     }
 }

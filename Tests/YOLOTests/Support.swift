@@ -99,3 +99,23 @@ func tinyParameterFile(root: URL, _ c: TrainConfig, epochs: Int, extra: String =
     """, file)
     return file.path
 }
+
+/// Runs one of the project's debug executables in `folder` to its end; output and errors go through
+/// files, so a chatty tool cannot block on a full pipe.
+func runTool(_ name: String, _ arguments: [String], in folder: URL) throws -> (status: Int32, output: String, errors: String) {
+    let process = Process()
+    process.executableURL = try debugBinary(name)
+    process.arguments = arguments
+    process.currentDirectoryURL = folder
+    let outPath = folder.appendingPathComponent(".\(name)-\(UUID().uuidString.prefix(6)).out").path
+    let errPath = outPath + ".err"
+    FileManager.default.createFile(atPath: outPath, contents: nil)
+    FileManager.default.createFile(atPath: errPath, contents: nil)
+    process.standardOutput = FileHandle(forWritingAtPath: outPath)
+    process.standardError = FileHandle(forWritingAtPath: errPath)
+    try process.run()
+    process.waitUntilExit()
+    defer { try? FileManager.default.removeItem(atPath: outPath); try? FileManager.default.removeItem(atPath: errPath) }
+    return (process.terminationStatus, (try? String(contentsOfFile: outPath, encoding: .utf8)) ?? "",
+            (try? String(contentsOfFile: errPath, encoding: .utf8)) ?? "")
+}

@@ -5,6 +5,13 @@ import Foundation
 /// medium (32² to 96²) / large (> 96²), and at most 1, 10 or 100 detections per image and class.
 /// Difficult boxes play the part of COCO's crowd boxes: a detection on one counts neither way.
 /// Boxes have no +1 pixel here (COCO's convention; the VOC evaluator adds it).
+///
+/// The reference converts map_out/ to COCO annotations with a ground-truth area of w·h − 10, and
+/// pycocotools sorts truths into area ranges by that field: `truthAreaOffset` (10 by default) does the
+/// same, so boxes under 10 px² are ignored and the small/medium/large borders sit 10 px² higher for
+/// truths. The reference's conversion also numbers annotations from 0, and pycocotools takes a match
+/// to annotation id 0 for no match, so one detection (on the first box of whichever file the
+/// directory listing gives first) turns into a false positive there; that is a defect, not copied.
 public struct COCOEvaluator {
     public struct AreaRange: Sendable {
         public var name: String
@@ -45,7 +52,9 @@ public struct COCOEvaluator {
     public var iouThresholds = evenlySpaced(from: 0.5, to: 0.95, count: 10)
     public var recallPoints = evenlySpaced(from: 0, to: 1, count: 101)
     public var maxDetections = [1, 10, 100]
-    public init() {}
+    /// Subtracted from a truth's w·h before its area range is decided (the reference's conversion).
+    public var truthAreaOffset: Double
+    public init(truthAreaOffset: Double = 10) { self.truthAreaOffset = truthAreaOffset }
 
     /// Matching of one image and class in one area range: per threshold, whether each detection
     /// (best score first) is a true positive or ignored.
@@ -134,7 +143,8 @@ public struct COCOEvaluator {
     func match(_ truths: [VOCEvaluator.GroundTruth], _ dts: [Detection], _ range: AreaRange) -> ImageMatch {
         func area(_ x1: Double, _ y1: Double, _ x2: Double, _ y2: Double) -> Double { (x2 - x1) * (y2 - y1) }
         let ignoredTruth = truths.map { g in
-            g.difficult || area(g.x1, g.y1, g.x2, g.y2) < range.lower || area(g.x1, g.y1, g.x2, g.y2) > range.upper
+            let a = area(g.x1, g.y1, g.x2, g.y2) - truthAreaOffset
+            return g.difficult || a < range.lower || a > range.upper
         }
         // Counted truths first, so a match to an ignored truth is only taken when no counted one fits.
         let order = truths.indices.sorted { (ignoredTruth[$0] ? 1 : 0, $0) < (ignoredTruth[$1] ? 1 : 0, $1) }
