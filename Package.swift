@@ -18,6 +18,7 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/weichsel/ZIPFoundation", from: "0.9.19"),
+        .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
     ],
     targets: [
         // CPU kernels: oneDNN glue (conv, batch norm, pooling, resampling, sgemm) and plain C loops
@@ -39,7 +40,10 @@ let package = Package(
         ),
         .target(name: "Vision", dependencies: ["CVision"]),
         .target(name: "NN", dependencies: ["TensorCore", .product(name: "ZIPFoundation", package: "ZIPFoundation")]),
-        .target(name: "YOLO", dependencies: ["TensorCore", "NN", "Vision", "CUDABackend"]),
+        // ONNX's model format (a subset of onnx.proto, generated code committed) and a graph builder.
+        .target(name: "ONNX", dependencies: [.product(name: "SwiftProtobuf", package: "swift-protobuf")],
+                exclude: ["onnx_subset.proto"]),
+        .target(name: "YOLO", dependencies: ["TensorCore", "NN", "Vision", "CUDABackend", "ONNX"]),
         .executableTarget(
             name: "tensorcore_benchmark",
             dependencies: ["TensorCore", argumentParser]

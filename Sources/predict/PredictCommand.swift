@@ -13,12 +13,13 @@ struct PredictCommand: ParsableCommand {
         discussion: """
             Modes: predict (the images given, or asked for one by one on a terminal), dir_predict (a folder in, a folder \
             out), fps (timed loop on one image at batch 1), heatmap (objectness over each image given, as a coloured \
-            overlay). Drawn images go to --dir-save as <name>.png, heat maps as <name>_heatmap.png, crops (--crop) to \
+            overlay), export_onnx (the model as an ONNX graph: input "images" [1, 3, H, W], outputs "output", "output1"\
+            [, "output2"]: the raw head outputs, stride 32 first, as the reference exports them). Drawn images go to --dir-save as <name>.png, heat maps as <name>_heatmap.png, crops (--crop) to \
             --dir-save/crops/. Model settings come from the parameter file unless the options below name them. EXIF \
             orientation is applied, since the output is for people to look at.
             """)
 
-    @Option(help: "predict, dir_predict, fps or heatmap.") var mode = "predict"
+    @Option(help: "predict, dir_predict, fps, heatmap or export_onnx.") var mode = "predict"
     @Argument(help: "Images (modes predict, fps and heatmap).") var images: [String] = []
     @Option(help: "Parameter file with the model settings.") var config = "train.swift-config"
     @Option(name: .customLong("cfg-options"), parsing: .upToNextOption, help: "Parameter-file overrides as key=value.")
@@ -39,16 +40,24 @@ struct PredictCommand: ParsableCommand {
     @Option(name: .customLong("test-interval"), parsing: .unconditional, help: "Repetitions in fps mode (at least 1).")
     var testInterval = 100
     @Option(help: "Also write the detections as JSON to this file.") var json: String?
+    @Option(name: .customLong("onnx-save-path"), help: "Where export_onnx writes the model.") var onnxSavePath = "model_data/models.onnx"
+    @Flag(help: "export_onnx: accepted for the reference's option; the graph is written simplified already (BatchNorm folded).")
+    var simplify = false
+    @Flag(name: .customLong("dynamic-batch"), help: "export_onnx: a symbolic batch dimension instead of 1.") var dynamicBatch = false
 
     func run() throws {
         runReportingErrors {
-            guard ["predict", "dir_predict", "fps", "heatmap"].contains(mode) else {
-                throw YOLOError("--mode '\(mode)': expected predict, dir_predict, fps or heatmap")
+            guard ["predict", "dir_predict", "fps", "heatmap", "export_onnx"].contains(mode) else {
+                throw YOLOError("--mode '\(mode)': expected predict, dir_predict, fps, heatmap or export_onnx")
             }
             let detection = try DetectionSettings(confidence: confidence, nmsIoU: nmsIoU, letterbox: letterbox).validated()
             guard testInterval >= 1 else { throw YOLOError("--test-interval \(testInterval): must be at least 1 repetition") }
             // Output places are tried before the model loads, so a bad path costs no work.
-            try OutputFolders.ensureWritable(dirSave, key: "--dir-save")
+            if mode == "export_onnx" {
+                try OutputFolders.ensureWritable((onnxSavePath as NSString).deletingLastPathComponent, key: "--onnx-save-path")
+            } else {
+                try OutputFolders.ensureWritable(dirSave, key: "--dir-save")
+            }
             if let json { try OutputFolders.ensureWritable((json as NSString).deletingLastPathComponent, key: "--json") }
             let overrides = try ModelOverrides.overrides(model: model, classesPath: classesPath, anchorsPath: anchorsPath,
                                                          inputShape: inputShape)
@@ -92,6 +101,8 @@ struct PredictCommand: ParsableCommand {
                                     "bottom": $0.bottom, "right": $0.right] as [String: Any] }])
             }
             switch mode {
+            case "export_onnx":
+                try exportONNX(runner, settings: settings, classes: classes)
             case "predict":
                 let interactive = images.isEmpty && isatty(fileno(stdin)) != 0
                 guard !images.isEmpty || interactive else { throw YOLOError("no images given (predict IMAGE ...)") }
@@ -148,6 +159,17 @@ struct PredictCommand: ParsableCommand {
                                 + "the others were processed")
             }
         }
+    }
+
+    func exportONNX(_ runner: DetectionRunner, settings: TrainConfig, classes: ClassNames) throws {
+        if simplify { print("--simplify: the graph is written simplified already (BatchNorm folded into the convolutions, no constant subgraphs).") }
+        let summary = try ONNXExport.write(runner.model, inputShape: settings.inputShape, classes: classes,
+                                           anchors: runner.decoder.anchors, dynamicBatch: dynamicBatch, to: onnxSavePath)
+        print("Onnx model save as \(onnxSavePath) (\(String(format: "%.1f", Double(summary.bytes) / 1e6)) MB, opset \(summary.opset), "
+              + "\(summary.nodes) nodes)")
+        print("  input  \(ONNXExport.inputName) \(summary.inputText) float32: RGB in [0, 1], planar, the image resized to the input "
+              + "size (or letterboxed, as predict's --letterbox)")
+        for (name, shape) in summary.outputTexts { print("  output \(name) \(shape) float32: raw head output, before decoding") }
     }
 
     func stem(_ path: String) -> String { ((path as NSString).lastPathComponent as NSString).deletingPathExtension }
