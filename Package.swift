@@ -39,11 +39,19 @@ let package = Package(
             linkerSettings: [.linkedLibrary("jpeg"), .linkedLibrary("png16"), .linkedLibrary("m")]
         ),
         .target(name: "Vision", dependencies: ["CVision"]),
+        // Video decoding and encoding through FFmpeg's libraries (libavformat, libavcodec, libswscale;
+        // libavdevice for cameras).
+        .target(
+            name: "CVideo",
+            cSettings: cKernelFlags,
+            linkerSettings: [.linkedLibrary("avformat"), .linkedLibrary("avcodec"), .linkedLibrary("swscale"),
+                             .linkedLibrary("avutil"), .linkedLibrary("avdevice")]
+        ),
         .target(name: "NN", dependencies: ["TensorCore", .product(name: "ZIPFoundation", package: "ZIPFoundation")]),
         // ONNX's model format (a subset of onnx.proto, generated code committed) and a graph builder.
         .target(name: "ONNX", dependencies: [.product(name: "SwiftProtobuf", package: "swift-protobuf")],
                 exclude: ["onnx_subset.proto"]),
-        .target(name: "YOLO", dependencies: ["TensorCore", "NN", "Vision", "CUDABackend", "ONNX"]),
+        .target(name: "YOLO", dependencies: ["TensorCore", "NN", "Vision", "CUDABackend", "ONNX", "CVideo"]),
         .executableTarget(
             name: "tensorcore_benchmark",
             dependencies: ["TensorCore", argumentParser]

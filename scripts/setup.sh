@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the build needs when they are missing: oneDNN (the CPU kernels),
-# libjpeg-turbo and libpng (image decoding). Safe to run again; does nothing when all are there.
+# libjpeg-turbo and libpng (image decoding), FFmpeg's libraries (predict's video mode). Safe to run
+# again; does nothing when all are there.
 set -euo pipefail
 needed=()
-for pkg in libdnnl-dev libjpeg-dev libpng-dev; do
+for pkg in libdnnl-dev libjpeg-dev libpng-dev libavformat-dev libavcodec-dev libswscale-dev libavutil-dev libavdevice-dev; do
   dpkg -s "$pkg" >/dev/null 2>&1 || needed+=("$pkg")
 done
 if [ ${#needed[@]} -gt 0 ]; then

@@ -13,13 +13,13 @@ struct PredictCommand: ParsableCommand {
         discussion: """
             Modes: predict (the images given, or asked for one by one on a terminal), dir_predict (a folder in, a folder \
             out), fps (timed loop on one image at batch 1), heatmap (objectness over each image given, as a coloured \
-            overlay), export_onnx (the model as an ONNX graph: input "images" [1, 3, H, W], outputs "output", "output1"\
+            overlay), video (a file or a camera in, the annotated video out, with the running FPS), export_onnx (the model as an ONNX graph: input "images" [1, 3, H, W], outputs "output", "output1"\
             [, "output2"]: the raw head outputs, stride 32 first, as the reference exports them). Drawn images go to --dir-save as <name>.png, heat maps as <name>_heatmap.png, crops (--crop) to \
             --dir-save/crops/. Model settings come from the parameter file unless the options below name them. EXIF \
             orientation is applied, since the output is for people to look at.
             """)
 
-    @Option(help: "predict, dir_predict, fps, heatmap or export_onnx.") var mode = "predict"
+    @Option(help: "predict, dir_predict, fps, heatmap, video or export_onnx.") var mode = "predict"
     @Argument(help: "Images (modes predict, fps and heatmap).") var images: [String] = []
     @Option(help: "Parameter file with the model settings.") var config = "train.swift-config"
     @Option(name: .customLong("cfg-options"), parsing: .upToNextOption, help: "Parameter-file overrides as key=value.")
@@ -40,6 +40,16 @@ struct PredictCommand: ParsableCommand {
     @Option(name: .customLong("test-interval"), parsing: .unconditional, help: "Repetitions in fps mode (at least 1).")
     var testInterval = 100
     @Option(help: "Also write the detections as JSON to this file.") var json: String?
+    @Option(name: .customLong("video-path"), help: "video: a video file, or a camera (0 for /dev/video0, or a /dev/video* path).")
+    var videoPath = "0"
+    @Option(name: .customLong("video-save-path"),
+            help: "video: the annotated video (.mp4, .mkv or .avi; default --dir-save/<name>_out.mp4; '' writes none).")
+    var videoSavePath: String?
+    @Option(name: .customLong("video-fps"), parsing: .unconditional, help: "video: frame rate written (default: the source's, else 25).")
+    var videoFPS: Double?
+    @Option(name: .customLong("video-batch"), help: "video: frames detected together (at least 1).") var videoBatch = 1
+    @Option(name: .customLong("video-frames"), help: "video: stop after this many frames (cameras run until Ctrl-C).")
+    var videoFrames: Int?
     @Option(name: .customLong("onnx-save-path"), help: "Where export_onnx writes the model.") var onnxSavePath = "model_data/models.onnx"
     @Flag(help: "export_onnx: accepted for the reference's option; the graph is written simplified already (BatchNorm folded).")
     var simplify = false
@@ -47,14 +57,17 @@ struct PredictCommand: ParsableCommand {
 
     func run() throws {
         runReportingErrors {
-            guard ["predict", "dir_predict", "fps", "heatmap", "export_onnx"].contains(mode) else {
-                throw YOLOError("--mode '\(mode)': expected predict, dir_predict, fps, heatmap or export_onnx")
+            guard ["predict", "dir_predict", "fps", "heatmap", "video", "export_onnx"].contains(mode) else {
+                throw YOLOError("--mode '\(mode)': expected predict, dir_predict, fps, heatmap, video or export_onnx")
             }
             let detection = try DetectionSettings(confidence: confidence, nmsIoU: nmsIoU, letterbox: letterbox).validated()
             guard testInterval >= 1 else { throw YOLOError("--test-interval \(testInterval): must be at least 1 repetition") }
             // Output places are tried before the model loads, so a bad path costs no work.
+            var video: (reader: VideoReader, savePath: String?)?
             if mode == "export_onnx" {
                 try OutputFolders.ensureWritable((onnxSavePath as NSString).deletingLastPathComponent, key: "--onnx-save-path")
+            } else if mode == "video" {
+                video = try openVideo()
             } else {
                 try OutputFolders.ensureWritable(dirSave, key: "--dir-save")
             }
@@ -103,6 +116,11 @@ struct PredictCommand: ParsableCommand {
             switch mode {
             case "export_onnx":
                 try exportONNX(runner, settings: settings, classes: classes)
+            case "video":
+                if let video {
+                    report = try annotateVideo(video.reader, savePath: video.savePath, runner: runner, classes: classes,
+                                               inputSize: inputSize)
+                }
             case "predict":
                 let interactive = images.isEmpty && isatty(fileno(stdin)) != 0
                 guard !images.isEmpty || interactive else { throw YOLOError("no images given (predict IMAGE ...)") }

@@ -120,6 +120,47 @@ final class OverfitTests: XCTestCase {
         XCTAssertGreaterThan(seconds, 0)
         XCTAssertEqual(rate * seconds, 1, accuracy: 0.02)
         XCTAssertTrue(fps.contains("of this machine's peak"), fps)
+
+        try checkVideoFindsTheObjects(samples: samples, folder: folder, predict: predict)
+    }
+
+    /// Video mode on a clip made of the same images (each shown for three frames, batch 2 so a batch
+    /// straddles two images): every object is found in every frame, and the annotated video decodes
+    /// back with all its frames, boxes drawn on them.
+    func checkVideoFindsTheObjects(samples: [Sample], folder: URL, predict: ([String]) throws -> String) throws {
+        let clip = folder.appendingPathComponent("clip.mp4").path
+        let writer = try VideoWriter(path: clip, width: samples[0].image.width, height: samples[0].image.height, fps: 10)
+        let frames = samples.flatMap { Array(repeating: $0, count: 3) }
+        for s in frames { try writer.write(s.image) }
+        try writer.finish()
+        let text = try predict(["--mode", "video", "--video-path", "clip.mp4", "--video-save-path", "out/clip_out.mp4",
+                                "--video-batch", "2", "--json", "video.json"])
+        XCTAssertTrue(text.contains("12 frames in"), text)
+        XCTAssertTrue(text.contains("Save processed video to the path: out/clip_out.mp4"), text)
+        let json = try JSONSerialization.jsonObject(with: Data(contentsOf: folder.appendingPathComponent("video.json"))) as! [[String: Any]]
+        XCTAssertEqual(json.map { $0["frame"] as? Int }, Array(0..<12))
+        for (s, entry) in zip(frames, json) {
+            let found = entry["detections"] as! [[String: Any]]
+            for b in s.boxes {
+                let hit = found.contains { d in
+                    let (l, t, r, bo) = (d["left"] as! Double, d["top"] as! Double, d["right"] as! Double, d["bottom"] as! Double)
+                    let iw = max(0, min(r, b.x2) - max(l, b.x1)), ih = max(0, min(bo, b.y2) - max(t, b.y1))
+                    return d["class"] as? String == DemoDataset.classes[b.classIndex]
+                        && iw * ih / ((r - l) * (bo - t) + b.width * b.height - iw * ih) > 0.5
+                }
+                XCTAssertTrue(hit, "frame \(entry["frame"] ?? "?"): \(b) not in \(found)")
+            }
+        }
+        let annotated = try VideoReader(source: folder.appendingPathComponent("out/clip_out.mp4").path)
+        var decoded: [Image] = []
+        while let frame = try annotated.next() { decoded.append(frame) }
+        XCTAssertEqual(decoded.count, 12)
+        XCTAssertEqual(annotated.fps, 10, accuracy: 0.01)
+        for (frame, s) in zip(decoded, frames) {
+            // Boxes, labels and the rate are drawn: the frame is no longer the source within codec noise.
+            let changed = zip(frame.pixels, s.image.pixels).filter { abs(Int($0) - Int($1)) > 60 }.count
+            XCTAssertGreaterThan(changed, 200)
+        }
     }
 
     /// The heat map is objectness: high on each object's centre, low far from every object.
