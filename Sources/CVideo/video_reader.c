@@ -11,10 +11,13 @@ struct cv_reader {
     AVPacket *packet;
     int stream;
     int draining;
+    int64_t frames, bad_packets;
+    char first_bad[256];
 };
 
 cv_reader *cv_reader_open(const char *path, int camera, char *error, int error_size) {
-    av_log_set_level(AV_LOG_ERROR);   // errors come back as messages; FFmpeg's notes would clutter the tool's output
+    cv_install_log_callback();   // FFmpeg's error lines go into our messages, not onto the terminal
+    cv_clear_log_line();
     cv_reader *r = calloc(1, sizeof *r);
     if (!r) { cv_set_error(error, error_size, "out of memory"); return NULL; }
     const AVInputFormat *input = NULL;
@@ -53,6 +56,8 @@ fail:
 int cv_reader_width(const cv_reader *r) { return r->codec->width; }
 int cv_reader_height(const cv_reader *r) { return r->codec->height; }
 const char *cv_reader_codec(const cv_reader *r) { return r->codec->codec->name; }
+int64_t cv_reader_skipped_packets(const cv_reader *r) { return r->bad_packets; }
+const char *cv_reader_skip_reason(const cv_reader *r) { return r->first_bad; }
 
 double cv_reader_fps(const cv_reader *r) {
     AVRational rate = av_guess_frame_rate(r->format, r->format->streams[r->stream], NULL);
@@ -82,21 +87,35 @@ static int to_rgb(cv_reader *r, uint8_t *rgb, char *error, int error_size) {
 int cv_reader_next(cv_reader *r, uint8_t *rgb, char *error, int error_size) {
     for (;;) {
         int rc = avcodec_receive_frame(r->codec, r->frame);
-        if (rc == 0) return to_rgb(r, rgb, error, error_size);
-        if (rc == AVERROR_EOF) return 0;
-        if (rc != AVERROR(EAGAIN)) { cv_av_error(error, error_size, rc); return -1; }
-        if (r->draining) return 0;
+        if (rc == 0) { r->frames++; return to_rgb(r, rgb, error, error_size); }
+        // A damaged packet is skipped, as FFmpeg's own tools do, and counted; a stream of which
+        // nothing decodes is an error at its end.
+        if (rc == AVERROR_INVALIDDATA) {
+            if (r->bad_packets++ == 0) cv_av_error(r->first_bad, sizeof r->first_bad, rc);
+        } else if (rc != AVERROR(EAGAIN) && rc != AVERROR_EOF) {
+            cv_av_error(error, error_size, rc);
+            return -1;
+        }
+        if (rc == AVERROR_EOF || r->draining) {
+            if (r->frames == 0 && r->bad_packets > 0) { cv_set_error(error, error_size, r->first_bad); return -1; }
+            return 0;
+        }
         rc = av_read_frame(r->format, r->packet);
         if (rc == AVERROR_EOF) {
             r->draining = 1;
-            avcodec_send_packet(r->codec, NULL);
+            avcodec_send_packet(r->codec, NULL);   // the frames still inside come out on the next turns
             continue;
         }
         if (rc < 0) { cv_av_error(error, error_size, rc); return -1; }
         if (r->packet->stream_index == r->stream) {
             rc = avcodec_send_packet(r->codec, r->packet);
             av_packet_unref(r->packet);
-            if (rc < 0 && rc != AVERROR(EAGAIN)) { cv_av_error(error, error_size, rc); return -1; }
+            if (rc == AVERROR_INVALIDDATA) {
+                if (r->bad_packets++ == 0) cv_av_error(r->first_bad, sizeof r->first_bad, rc);
+            } else if (rc < 0 && rc != AVERROR(EAGAIN)) {
+                cv_av_error(error, error_size, rc);
+                return -1;
+            }
         } else {
             av_packet_unref(r->packet);
         }

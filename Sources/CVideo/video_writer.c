@@ -42,7 +42,8 @@ static const AVCodec *choose_encoder(const AVOutputFormat *container) {
 
 cv_writer *cv_writer_open(const char *path, const char *temporary_path, int width, int height, double fps,
                           char *error, int error_size) {
-    av_log_set_level(AV_LOG_ERROR);
+    cv_install_log_callback();
+    cv_clear_log_line();
     cv_writer *w = calloc(1, sizeof *w);
     if (!w) { cv_set_error(error, error_size, "out of memory"); return NULL; }
     w->width = width;

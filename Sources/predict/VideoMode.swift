@@ -55,6 +55,14 @@ extension PredictCommand {
         bar?.finish()
         print(String(format: "%d frames in %.1f s: %.2f fps (decode, detect, draw and encode)", report.frames, report.seconds,
                      report.framesPerSecond) + (report.stoppedEarly ? ", stopped by Ctrl-C" : ""))
+        let skipped = reader.skipped
+        if let declared = reader.frameCount, !report.stoppedEarly, videoFrames == nil, report.frames < declared {
+            FileHandle.standardError.write(Data(("warning: \(reader.path): \(report.frames) of the \(declared) frames its container "
+                                                 + "declares could be decoded (a damaged or cut stream)\n").utf8))
+        }
+        if skipped.count > 0 {
+            FileHandle.standardError.write(Data("warning: \(reader.path): \(skipped.count) damaged packets could not be decoded and were skipped (\(skipped.reason))\n".utf8))
+        }
         let summary = counts.sorted { $0.value > $1.value }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")
         print("detections: " + (summary.isEmpty ? "none" : summary))
         if let writer { print("Save processed video to the path: \(writer.path)") }

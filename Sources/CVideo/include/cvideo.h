@@ -20,6 +20,9 @@ int64_t cv_reader_frame_count(const cv_reader *r);
 const char *cv_reader_codec(const cv_reader *r);
 // The next frame into rgb (width x height x 3 bytes): 1 a frame, 0 the end, -1 an error.
 int cv_reader_next(cv_reader *r, uint8_t *rgb, char *error, int error_size);
+// Damaged packets skipped so far, and FFmpeg's reason for the first.
+int64_t cv_reader_skipped_packets(const cv_reader *r);
+const char *cv_reader_skip_reason(const cv_reader *r);
 void cv_reader_close(cv_reader *r);
 
 // An encoder for `path` (container from the extension): H.264 (libx264) where the container takes

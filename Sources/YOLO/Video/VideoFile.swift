@@ -45,6 +45,11 @@ public final class VideoReader {
 
     deinit { cv_reader_close(handle) }
 
+    /// Damaged packets skipped so far (decoding goes on past them), with FFmpeg's reason for the first.
+    public var skipped: (count: Int, reason: String) {
+        (Int(cv_reader_skipped_packets(handle)), String(cString: cv_reader_skip_reason(handle)))
+    }
+
     /// The next frame, or nil at the end of the stream.
     public func next() throws -> Image? {
         var pixels = [UInt8](repeating: 0, count: width * height * 3)
