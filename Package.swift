@@ -59,6 +59,8 @@ let package = Package(
         .executableTarget(name: "voc_annotation", dependencies: ["YOLO", argumentParser]),
         .executableTarget(name: "kmeans_for_anchors", dependencies: ["YOLO", "Vision", "TensorCore", argumentParser]),
         .executableTarget(name: "make_demo_dataset", dependencies: ["YOLO", argumentParser]),
+        .executableTarget(name: "make_pretrain_dataset", dependencies: ["YOLO", argumentParser]),
+        .executableTarget(name: "export_weights", dependencies: ["YOLO", "NN", "TensorCore", argumentParser]),
         .executableTarget(name: "train", dependencies: ["YOLO", argumentParser]),
         .executableTarget(name: "predict", dependencies: ["YOLO", "NN", "Vision", "TensorCore", argumentParser]),
         .executableTarget(name: "get_map", dependencies: ["YOLO", "NN", "Vision", argumentParser]),

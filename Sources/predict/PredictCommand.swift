@@ -13,8 +13,10 @@ struct PredictCommand: ParsableCommand {
         discussion: """
             Modes: predict (the images given, or asked for one by one on a terminal), dir_predict (a folder in, a folder \
             out), fps (timed loop on one image at batch 1), heatmap (objectness over each image given, as a coloured \
-            overlay), video (a file or a camera in, the annotated video out, with the running FPS), export_onnx (the model as an ONNX graph: input "images" [1, 3, H, W], outputs "output", "output1"\
-            [, "output2"]: the raw head outputs, stride 32 first, as the reference exports them). Drawn images go to --dir-save as <name>.png, heat maps as <name>_heatmap.png, crops (--crop) to \
+            overlay), video (a file or a camera in, the annotated video out, with the running FPS), export_onnx (the \
+            model as an ONNX graph: input "images" [1, 3, H, W], outputs "output", "output1"[, "output2"]: the raw head \
+            outputs, stride 32 first, as the reference exports them). Drawn images go to --dir-save as <name>.png, heat \
+            maps as <name>_heatmap.png, crops (--crop) to \
             --dir-save/crops/. Model settings come from the parameter file unless the options below name them. EXIF \
             orientation is applied, since the output is for people to look at.
             """)

@@ -57,6 +57,9 @@ public enum BitmapFont {
         [0x00, 0x00, 0x08, 0x15, 0x02, 0x00, 0x00],                                             // ~
     ]
 
+    /// The 7 rows of a character's glyph (5 bits each, the high bit the leftmost column).
+    public static func rows(of c: Character) -> [UInt8] { glyph(c) }
+
     /// Rows of the glyph for a character; unknown characters draw as '?'.
     static func glyph(_ c: Character) -> [UInt8] {
         guard let ascii = c.asciiValue, ascii >= 32, ascii <= 126 else { return glyphs[Int(Character("?").asciiValue!) - 32] }

@@ -142,12 +142,13 @@ public struct DemoDataset {
         return iw * ih / max(min(a.width * a.height, b.width * b.height), 1)
     }
 
-    static func xml(id: String, width: Int, height: Int, boxes: [LabeledBox]) -> String {
+    static func xml(id: String, width: Int, height: Int, boxes: [LabeledBox], classes: [String] = DemoDataset.classes,
+                    database: String = "YOLOSwift demo") -> String {
         var text = """
         <annotation>
         \t<folder>VOC2007</folder>
         \t<filename>\(id).jpg</filename>
-        \t<source><database>YOLOSwift demo</database></source>
+        \t<source><database>\(database)</database></source>
         \t<size><width>\(width)</width><height>\(height)</height><depth>3</depth></size>
         \t<segmented>0</segmented>
 
