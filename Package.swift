@@ -3,7 +3,7 @@ import PackageDescription
 
 // C kernels are always built optimised: the tests run in debug mode, and numeric loops at -O0
 // would make them crawl without testing anything different.
-let cKernelFlags: [CSetting] = [.unsafeFlags(["-O3", "-fno-math-errno"])]
+let cKernelFlags: [CSetting] = [.unsafeFlags(["-O3", "-fno-math-errno", "-fno-trapping-math"])]
 
 let argumentParser: Target.Dependency = .product(name: "ArgumentParser", package: "swift-argument-parser")
 

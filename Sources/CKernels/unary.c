@@ -1,6 +1,10 @@
 // Elementwise unary functions and their derivatives on contiguous float32 buffers.
+#include "fastmath.h"
 #include "internal.h"
 #include <math.h>
+
+// Compiled for AVX-512, AVX2 and the baseline; the loader picks the widest the CPU has.
+#define CK_SIMD_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
 
 typedef struct {
     ck_unary_op op;
@@ -9,26 +13,22 @@ typedef struct {
     float p1, p2;
 } unary_ctx;
 
-static inline float sigmoidf(float x) {
-    if (x >= 0) return 1.0f / (1.0f + expf(-x));
-    float e = expf(x);
-    return e / (1.0f + e);
-}
+static inline float sigmoidf(float x) { return ck_sigmoidf(x); }
 
 // PyTorch's softplus with beta 1 and threshold 20.
-static inline float softplusf(float x) { return x > 20.0f ? x : log1pf(expf(x)); }
+static inline float softplusf(float x) { return ck_softplusf(x); }
 
 #define UNARY_LOOP(EXPR) for (int64_t i = begin; i < end; i++) { float x = X[i]; Y[i] = (EXPR); } break
 
-static void unary_range(void *vctx, int64_t begin, int64_t end) {
+CK_SIMD_CLONES static void unary_range(void *vctx, int64_t begin, int64_t end) {
     const unary_ctx *c = vctx;
     const float *X = c->x;
     float *Y = c->out;
     const float p1 = c->p1, p2 = c->p2;
     switch (c->op) {
     case CK_NEG: UNARY_LOOP(-x);
-    case CK_EXP: UNARY_LOOP(expf(x));
-    case CK_LOG: UNARY_LOOP(logf(x));
+    case CK_EXP: UNARY_LOOP(ck_expf(x));
+    case CK_LOG: UNARY_LOOP(ck_logf(x));
     case CK_SQRT: UNARY_LOOP(sqrtf(x));
     case CK_ABS: UNARY_LOOP(fabsf(x));
     case CK_SIGMOID: UNARY_LOOP(sigmoidf(x));
@@ -36,7 +36,7 @@ static void unary_range(void *vctx, int64_t begin, int64_t end) {
     case CK_SOFTPLUS: UNARY_LOOP(softplusf(x));
     case CK_RELU: UNARY_LOOP(x > 0 ? x : 0.0f);
     case CK_LEAKY_RELU: UNARY_LOOP(x > 0 ? x : x * p1);
-    case CK_MISH: UNARY_LOOP(x * tanhf(softplusf(x)));
+    case CK_MISH: UNARY_LOOP(ck_mishf(x));
     case CK_CLAMP: UNARY_LOOP(x != x ? x : (x < p1 ? p1 : (x > p2 ? p2 : x)));
     case CK_ATAN: UNARY_LOOP(atanf(x));
     case CK_FLOOR: UNARY_LOOP(floorf(x));
@@ -64,7 +64,7 @@ int ck_unary(ck_unary_op op, const void *x, void *y, int64_t n, float p1, float 
 
 #define GRAD_LOOP(EXPR) for (int64_t i = begin; i < end; i++) { float x = X[i], y = Yf[i], g = G[i]; (void)x; (void)y; O[i] = (EXPR); } break
 
-static void grad_range(void *vctx, int64_t begin, int64_t end) {
+CK_SIMD_CLONES static void grad_range(void *vctx, int64_t begin, int64_t end) {
     const unary_ctx *c = vctx;
     const float *X = c->x, *Yf = c->y, *G = c->dy;
     float *O = c->out;
@@ -80,15 +80,7 @@ static void grad_range(void *vctx, int64_t begin, int64_t end) {
     case CK_SOFTPLUS: GRAD_LOOP(x > 20.0f ? g : g * sigmoidf(x));
     case CK_RELU: GRAD_LOOP(x > 0 ? g : 0.0f);
     case CK_LEAKY_RELU: GRAD_LOOP(x > 0 ? g : g * p1);
-    case CK_MISH: {
-        for (int64_t i = begin; i < end; i++) {
-            float x = X[i];
-            float t = tanhf(softplusf(x));
-            float ds = x > 20.0f ? 1.0f : sigmoidf(x);
-            O[i] = G[i] * (t + x * (1.0f - t * t) * ds);
-        }
-        break;
-    }
+    case CK_MISH: GRAD_LOOP(g * ck_mish_gradf(x));
     case CK_CLAMP: GRAD_LOOP((x >= p1 && x <= p2) ? g : 0.0f);
     case CK_ATAN: GRAD_LOOP(g / (1.0f + x * x));
     case CK_RECIPROCAL: GRAD_LOOP(-g * y * y);

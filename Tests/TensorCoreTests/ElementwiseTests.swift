@@ -71,6 +71,57 @@ final class ElementwiseTests: XCTestCase {
         assertClose(try Tensor([1]).atan2(Tensor([-1])).toArray(), [Float.pi * 3 / 4])
     }
 
+    /// The SIMD exp, log, sigmoid, softplus and mish (forward and backward) against double precision
+    /// over dense grids, with the error bounds fastmath.h states (a little headroom for the grid).
+    func testVectorisedTranscendentalsAgainstDoublePrecision() throws {
+        let xs = stride(from: -87.0, to: 88.5, by: 0.00917).map { Float($0) }   // 19 000 points, odd spacing
+        let x = try Tensor(xs)
+        func worst(_ ours: [Float], _ reference: (Double) -> Double, relativeTo: (Double) -> Double) -> (Double, Float) {
+            var worst = (0.0, Float(0))
+            for (a, v) in zip(ours, xs) {
+                let r = reference(Double(v)), e = abs(Double(a) - r) / relativeTo(r)
+                if e > worst.0 || e.isNaN { worst = (e, v) }
+            }
+            return worst
+        }
+        let softplus = { (v: Double) in v > 20 ? v : Foundation.log1p(Foundation.exp(v)) }
+        let sigmoid = { (v: Double) in 1 / (1 + Foundation.exp(-v)) }
+        let checks: [(String, [Float], (Double) -> Double, (Double) -> Double, Double)] = [
+            ("exp", try x.exp().toArray(), Foundation.exp, { Swift.abs($0) }, 1.5e-7),
+            ("sigmoid", try x.sigmoid().toArray(), sigmoid, { 1e-6 + Swift.abs($0) }, 2e-7),
+            ("softplus", try x.softplus().toArray(), softplus, { Swift.abs($0) }, 3e-7),
+            ("mish", try x.mish().toArray(), { $0 * Foundation.tanh(softplus($0)) }, { 1 + Swift.abs($0) }, 3e-7),
+        ]
+        for (name, ours, reference, scale, bound) in checks {
+            let (e, at) = worst(ours, reference, relativeTo: scale)
+            XCTAssertLessThan(e, bound, "\(name): error \(e) at \(at)")
+        }
+        // log over every binade, denormals included.
+        let positive = stride(from: -138.0, to: 127.0, by: 0.0131).map { Float(Foundation.pow(2.0, $0)) }
+        let logs = try Tensor(positive).log().toArray()
+        for (a, v) in zip(logs, positive) {
+            let r = Foundation.log(Double(v))
+            XCTAssertLessThan(abs(Double(a) - r) / Swift.max(abs(r), 1e-3), 1.5e-7, "log(\(v))")
+        }
+        XCTAssertEqual(try Tensor([0, -1, .infinity, .nan, 89, -90] as [Float]).log().toArray().map { $0.isNaN ? "nan" : "\($0)" },
+                       ["-inf", "nan", "inf", "nan", "\(Foundation.log(Float(89)))", "nan"])
+        XCTAssertEqual(try Tensor([89, -90, .nan] as [Float]).exp().toArray().map { $0.isNaN ? "nan" : "\($0)" }, ["inf", "0.0", "nan"])
+
+        // Gradients through autograd: mish', softplus' (= sigmoid) and sigmoid' = s (1 - s).
+        for (name, op, derivative) in [
+            ("mish", { (t: Tensor) in try t.mish() }, { (v: Double) -> Double in
+                let t = Foundation.tanh(softplus(v)); return t + v * (1 - t * t) * sigmoid(v) }),
+            ("softplus", { (t: Tensor) in try t.softplus() }, { (v: Double) -> Double in v > 20 ? 1 : sigmoid(v) }),
+            ("sigmoid", { (t: Tensor) in try t.sigmoid() }, { (v: Double) -> Double in sigmoid(v) * (1 - sigmoid(v)) }),
+        ] as [(String, (Tensor) throws -> Tensor, (Double) -> Double)] {
+            let input = try Tensor(xs)
+            input.requiresGrad = true
+            try op(input).sum().backward()
+            let (e, at) = worst(try XCTUnwrap(input.grad).toArray(), derivative, relativeTo: { 1 + Swift.abs($0) })
+            XCTAssertLessThan(e, 1e-6, "\(name)': error \(e) at \(at)")
+        }
+    }
+
     func testUnaryNeedsFloat32() throws {
         assertThrowsMessage(["exp", "float32", "int64 [2]"]) { try Tensor(int64: [1, 2]).exp() }
     }
