@@ -152,6 +152,12 @@ public final class Trainer {
 
     private func loadInitialWeights(_ model: Detector, kind: ModelKind) throws {
         if !config.modelPath.isEmpty {
+            var isFolder: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: config.modelPath, isDirectory: &isFolder), !isFolder.boolValue else {
+                throw YOLOError("model_path = '\(config.modelPath)': " + (isFolder.boolValue ? "is a folder, not a weights file" : "no such file")
+                                + " (the weights to start from; '' trains from scratch, or pretrained = True with model_path '' "
+                                + "loads the backbone file in model_data/)")
+            }
             log("Load weights \(config.modelPath).")
             let outcome = try WeightLoading.load(config.modelPath, into: model, classesPath: config.classesPath)
             outcome.messages.forEach(log)

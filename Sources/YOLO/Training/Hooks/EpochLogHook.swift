@@ -11,7 +11,10 @@ final class EpochLogHook: TrainingHook {
 
     func beforePhase(_ c: TrainingContext) throws {
         phasesSeen += 1
-        if phasesSeen > 1 && c.unfrozen {
+        if c.phase.frozen {
+            c.log("Backbone frozen for epochs \(c.epoch + 1)-\(c.plan.freezeEpoch) (Freeze_batch_size \(c.phase.batchSize), "
+                  + "lr \(c.phase.lr) to \(c.phase.minLR)); unfrozen from epoch \(c.plan.freezeEpoch + 1) to \(c.plan.totalEpochs)")
+        } else if phasesSeen > 1 {
             c.log("Unfreezing the backbone at epoch \(c.epoch + 1): batch size \(c.phase.batchSize), lr \(c.phase.lr) to \(c.phase.minLR)")
         }
     }
