@@ -31,7 +31,7 @@ epochs=$(wc -l < "$(ls -d logs/loss_* | sort | tail -n 1)/epoch_loss.txt")
 cat <<EOT
 
 To continue training from logs/:
-  the reference's way:  .build/release/train --cfg-options model_path=logs/last_epoch_weights.pth Init_Epoch=$epochs UnFreeze_Epoch=$((epochs + 20))
+  the reference's way:  .build/release/train --cfg-options "model_path='logs/last_epoch_weights.pth'" Init_Epoch=$epochs UnFreeze_Epoch=$((epochs + 20))
                         (model_path the weights to start from, Init_Epoch the epochs already done; the learning-rate
                         schedule and the frozen phase follow Init_Epoch)
   or exactly where it stopped, optimizer state included:  .build/release/train --resume --cfg-options UnFreeze_Epoch=$((epochs + 20))
