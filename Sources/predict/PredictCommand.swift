@@ -111,9 +111,7 @@ struct PredictCommand: ParsableCommand {
                 }
                 report.append(["image": path, "output": output(path),
                                "counts": Dictionary(uniqueKeysWithValues: counts.map { ($0.name, $0.count) }),
-                               "detections": found.map {
-                                   ["class": classes.names[$0.classIndex], "score": $0.score, "top": $0.top, "left": $0.left,
-                                    "bottom": $0.bottom, "right": $0.right] as [String: Any] }])
+                               "detections": found.map { jsonObject($0, classes: classes) }])
             }
             switch mode {
             case "export_onnx":
@@ -190,6 +188,11 @@ struct PredictCommand: ParsableCommand {
         print("  input  \(ONNXExport.inputName) \(summary.inputText) float32: RGB in [0, 1], planar, the image resized to the input "
               + "size (or letterboxed, as predict's --letterbox)")
         for (name, shape) in summary.outputTexts { print("  output \(name) \(shape) float32: raw head output, before decoding") }
+    }
+
+    /// One detection as --json lists it.
+    func jsonObject(_ d: Detection, classes: ClassNames) -> [String: Any] {
+        ["class": classes.names[d.classIndex], "score": d.score, "top": d.top, "left": d.left, "bottom": d.bottom, "right": d.right]
     }
 
     func stem(_ path: String) -> String { ((path as NSString).lastPathComponent as NSString).deletingPathExtension }

@@ -45,9 +45,7 @@ extension PredictCommand {
                                         shouldStop: { Interruption.requested }) { index, found, rate in
             for d in found { counts[classes.names[d.classIndex], default: 0] += 1 }
             if json != nil {
-                frames.append(["frame": index, "detections": found.map {
-                    ["class": classes.names[$0.classIndex], "score": $0.score, "top": $0.top, "left": $0.left,
-                     "bottom": $0.bottom, "right": $0.right] as [String: Any] }])
+                frames.append(["frame": index, "detections": found.map { jsonObject($0, classes: classes) }])
             }
             if let bar {
                 bar.update(index + 1, status: String(format: "fps= %.2f", rate))

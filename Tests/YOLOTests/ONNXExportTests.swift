@@ -18,17 +18,11 @@ final class ONNXExportTests: XCTestCase {
         let ready = venv.appendingPathComponent(".installed")
         if FileManager.default.fileExists(atPath: ready.path) { return python }
         func run(_ executable: String, _ arguments: [String]) -> (Int32, String) {
-            let p = Process()
-            p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-            p.arguments = [executable] + arguments
-            let log = FileManager.default.temporaryDirectory.appendingPathComponent("onnx-venv-\(getpid()).log")
-            FileManager.default.createFile(atPath: log.path, contents: nil)
-            p.standardOutput = FileHandle(forWritingAtPath: log.path)
-            p.standardError = FileHandle(forWritingAtPath: log.path)
-            do { try p.run() } catch { return (-1, "\(error)") }
-            p.waitUntilExit()
-            defer { try? FileManager.default.removeItem(at: log) }
-            return (p.terminationStatus, String((try? String(contentsOf: log, encoding: .utf8))?.suffix(600) ?? ""))
+            do {
+                let r = try runProcess(URL(fileURLWithPath: "/usr/bin/env"), [executable] + arguments,
+                                       in: FileManager.default.temporaryDirectory)
+                return (r.status, String((r.output + r.errors).suffix(600)))
+            } catch { return (-1, "\(error)") }
         }
         let made = run("python3", ["-m", "venv", venv.path])
         guard made.0 == 0 else { throw XCTSkip("no python3 venv for the ONNX Runtime check: \(made.1)") }
@@ -82,17 +76,10 @@ final class ONNXExportTests: XCTestCase {
         let outputsFile = folder.appendingPathComponent("outputs.json")
         try JSONSerialization.data(withJSONObject: listing).write(to: outputsFile)
 
-        let p = Process()
-        p.executableURL = python
-        p.arguments = [yoloFixtures.appendingPathComponent("onnx_check.py").path, path, input, outputsFile.path]
-        let out = Pipe(), err = Pipe()
-        p.standardOutput = out
-        p.standardError = err
-        try p.run()
-        let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        let errors = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        p.waitUntilExit()
-        XCTAssertEqual(p.terminationStatus, 0, errors)
+        let check = try runProcess(python, [yoloFixtures.appendingPathComponent("onnx_check.py").path, path, input, outputsFile.path],
+                                   in: folder)
+        XCTAssertEqual(check.status, 0, check.errors)
+        let text = check.output
         let result = try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any] ?? [:]
         XCTAssertEqual(result["opset"] as? Int, 12)
         XCTAssertEqual(result["input"] as? String, "images")

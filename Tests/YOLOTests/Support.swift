@@ -100,22 +100,27 @@ func tinyParameterFile(root: URL, _ c: TrainConfig, epochs: Int, extra: String =
     return file.path
 }
 
-/// Runs one of the project's debug executables in `folder` to its end; output and errors go through
-/// files, so a chatty tool cannot block on a full pipe.
-func runTool(_ name: String, _ arguments: [String], in folder: URL) throws -> (status: Int32, output: String, errors: String) {
+/// Runs a program to its end; output and errors go through files, so a chatty program cannot block
+/// on a full pipe.
+func runProcess(_ executable: URL, _ arguments: [String], in folder: URL) throws -> (status: Int32, output: String, errors: String) {
     let process = Process()
-    process.executableURL = try debugBinary(name)
+    process.executableURL = executable
     process.arguments = arguments
     process.currentDirectoryURL = folder
-    let outPath = folder.appendingPathComponent(".\(name)-\(UUID().uuidString.prefix(6)).out").path
+    let outPath = folder.appendingPathComponent(".\(executable.lastPathComponent)-\(UUID().uuidString.prefix(6)).out").path
     let errPath = outPath + ".err"
     FileManager.default.createFile(atPath: outPath, contents: nil)
     FileManager.default.createFile(atPath: errPath, contents: nil)
+    defer { try? FileManager.default.removeItem(atPath: outPath); try? FileManager.default.removeItem(atPath: errPath) }
     process.standardOutput = FileHandle(forWritingAtPath: outPath)
     process.standardError = FileHandle(forWritingAtPath: errPath)
     try process.run()
     process.waitUntilExit()
-    defer { try? FileManager.default.removeItem(atPath: outPath); try? FileManager.default.removeItem(atPath: errPath) }
     return (process.terminationStatus, (try? String(contentsOfFile: outPath, encoding: .utf8)) ?? "",
             (try? String(contentsOfFile: errPath, encoding: .utf8)) ?? "")
+}
+
+/// Runs one of the project's debug executables in `folder` to its end.
+func runTool(_ name: String, _ arguments: [String], in folder: URL) throws -> (status: Int32, output: String, errors: String) {
+    try runProcess(try debugBinary(name), arguments, in: folder)
 }

@@ -21,24 +21,9 @@ public struct DemoDataset {
     /// Writes everything; returns the number of objects drawn.
     @discardableResult
     public func generate(progress: (Int) -> Void = { _ in }) throws -> Int {
-        let root = URL(fileURLWithPath: vocPath).appendingPathComponent("VOC2007")
-        let images = root.appendingPathComponent("JPEGImages"), annotations = root.appendingPathComponent("Annotations")
-        for folder in [images, annotations, root.appendingPathComponent("ImageSets/Main")] {
-            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        }
-        try writeText(Self.classes.joined(separator: "\n") + "\n", to: classesPath)
-        var objects = 0
-        for index in 0..<imageCount {
-            let rng = RandomGenerator(seed: seed).fork(stream: UInt64(index))
-            let (image, boxes) = Self.makeImage(rng: rng, minSide: minSide, maxSide: maxSide)
-            let id = String(format: "demo_%04d", index + 1)
-            try image.save(images.appendingPathComponent("\(id).jpg").path, quality: 92)
-            try writeText(Self.xml(id: id, width: image.width, height: image.height, boxes: boxes),
-                          to: annotations.appendingPathComponent("\(id).xml").path)
-            objects += boxes.count
-            progress(index + 1)
-        }
-        return objects
+        try SyntheticVOC(vocPath: vocPath, classesPath: classesPath, classes: Self.classes, database: "YOLOSwift demo",
+                         idFormat: "demo_%04d", quality: 92)
+            .write(count: imageCount, seed: seed, progress: progress) { Self.makeImage(rng: $0, minSide: minSide, maxSide: maxSide) }
     }
 
     /// One image and its boxes (class index into `classes`).

@@ -25,25 +25,9 @@ public struct PretrainDataset {
     /// Writes the images, VOC annotations and the classes file; returns the number of objects.
     @discardableResult
     public func generate(progress: (Int) -> Void = { _ in }) throws -> Int {
-        let root = URL(fileURLWithPath: vocPath).appendingPathComponent("VOC2007")
-        let images = root.appendingPathComponent("JPEGImages"), annotations = root.appendingPathComponent("Annotations")
-        for folder in [images, annotations, root.appendingPathComponent("ImageSets/Main")] {
-            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        }
-        try writeText(Self.classes.joined(separator: "\n") + "\n", to: classesPath)
-        var objects = 0
-        for index in 0..<imageCount {
-            let (image, boxes) = Self.makeImage(rng: RandomGenerator(seed: seed).fork(stream: UInt64(index)), minSide: minSide,
-                                                maxSide: maxSide)
-            let id = String(format: "pretrain_%05d", index + 1)
-            try image.save(images.appendingPathComponent("\(id).jpg").path, quality: 90)
-            try writeText(DemoDataset.xml(id: id, width: image.width, height: image.height, boxes: boxes, classes: Self.classes,
-                                          database: "YOLOSwift pretraining shapes"),
-                          to: annotations.appendingPathComponent("\(id).xml").path)
-            objects += boxes.count
-            progress(index + 1)
-        }
-        return objects
+        try SyntheticVOC(vocPath: vocPath, classesPath: classesPath, classes: Self.classes,
+                         database: "YOLOSwift pretraining shapes", idFormat: "pretrain_%05d", quality: 90)
+            .write(count: imageCount, seed: seed, progress: progress) { Self.makeImage(rng: $0, minSide: minSide, maxSide: maxSide) }
     }
 
     public static func makeImage(rng: RandomGenerator, minSide: Int, maxSide: Int) -> (Image, [LabeledBox]) {
