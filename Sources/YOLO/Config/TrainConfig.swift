@@ -9,6 +9,10 @@ public struct TrainConfig {
     public var distributed = false
     public var syncBN = false
     public var fp16 = false
+    /// The 16-bit type of fp16 = True: auto, float16 or bfloat16.
+    public var ampDtype = "auto"
+    /// Also write half-precision copies of best/last_epoch_weights.
+    public var saveHalf = false
     public var classesPath = "model_data/voc_classes.txt"
     public var anchorsPath = "model_data/yolo_anchors.txt"
     public var anchorsMask: [[Int]] = [[3, 4, 5], [1, 2, 3]]
@@ -69,7 +73,10 @@ public struct TrainConfig {
         ("seed", .int, "seed of every random choice"),
         ("distributed", .bool, "DDP over several GPUs"),
         ("sync_bn", .bool, "synchronised BatchNorm (DDP only)"),
-        ("fp16", .bool, "mixed precision"),
+        ("fp16", .bool, "mixed precision: 16-bit convolutions, float32 master weights"),
+        ("amp_dtype", .choice(["auto", "float16", "bfloat16"]),
+         "16-bit type of fp16 = True: auto (float16 on CUDA, bfloat16 on CPUs with avx512_bf16/amx), or forced"),
+        ("save_half", .bool, "also write float16 copies of best/last_epoch_weights (*_fp16.pth)"),
         ("classes_path", .string, "classes file"),
         ("anchors_path", .string, "anchors file"),
         ("anchors_mask", .nestedIntList, "anchors of each output, stride 32 first"),
@@ -191,6 +198,8 @@ public struct TrainConfig {
         case "distributed": distributed = try bool()
         case "sync_bn": syncBN = try bool()
         case "fp16": fp16 = try bool()
+        case "amp_dtype": ampDtype = try string().lowercased()
+        case "save_half": saveHalf = try bool()
         case "classes_path": classesPath = try string()
         case "anchors_path": anchorsPath = try string()
         case "anchors_mask":
@@ -313,7 +322,8 @@ public struct TrainConfig {
 
     /// The configuration table printed at the start of training.
     public var table: [(String, String)] {
-        [("model", model), ("Cuda", "\(cuda)"), ("seed", "\(seed)"), ("classes_path", classesPath), ("anchors_path", anchorsPath),
+        [("model", model), ("Cuda", "\(cuda)"), ("seed", "\(seed)"), ("fp16", fp16 ? "True (amp_dtype \(ampDtype))" : "False"),
+         ("save_half", "\(saveHalf)"), ("classes_path", classesPath), ("anchors_path", anchorsPath),
          ("anchors_mask", "\(anchorsMask)"), ("model_path", modelPath), ("input_shape", "\(inputShape)"),
          ("pretrained", "\(pretrained)"), ("mosaic", "\(mosaic)"), ("mosaic_prob", "\(mosaicProb)"), ("mixup", "\(mixup)"),
          ("mixup_prob", "\(mixupProb)"), ("special_aug_ratio", "\(specialAugRatio)"), ("label_smoothing", "\(labelSmoothing)"),

@@ -15,6 +15,15 @@ public enum Checkpoints {
         try PthWriter.save(stateDict: model.stateDict(), to: path)
     }
 
+    /// save_half's copy: float32 tensors as float16 (integer buffers unchanged), next to `path` as
+    /// `<name>_fp16.pth`; predict, train's model_path and get_map read it back as float32.
+    public static func saveHalfWeights(_ model: Module, besides path: String) throws {
+        let half = try model.stateDict().map { name, t in (name, t.dtype == .float32 ? try t.to(.float16) : t) }
+        try PthWriter.save(stateDict: half, to: halfName(path))
+    }
+
+    public static func halfName(_ path: String) -> String { String(path.dropLast(4)) + "_fp16.pth" }
+
     /// `iter_N.pth`: the checkpoint (and resume point) after N iterations of the run.
     public static func iterationName(_ iteration: Int) -> String { "iter_\(iteration).pth" }
 

@@ -71,7 +71,7 @@ public final class Trainer {
                                       valLines: data.valLines, anchors: data.anchors, start: start, log: log)
         let hooks = try makeHooks(logs: logs, model: model, kind: kind, classes: data.classes.count, start: start)
         let step = StandardStep(loss: loss, clipNorm: c.clipGradNorm)
-        step.extensions = stepExtensions
+        step.extensions = try precision(model: model, data: data).stepExtensions() + stepExtensions
         let engine = TrainingEngine(context: context, step: step, hooks: hooks,
                                     validation: Validation(loss: loss, showBar: showsBars),
                                     loaders: { try data.loaders(batchSize: $0) })
@@ -137,10 +137,28 @@ public final class Trainer {
         return point
     }
 
-    private func checkDeviceSettings() throws {
-        if config.fp16 {
-            throw YOLOError("fp16 = True: mixed precision is not available yet (it comes with the CUDA backend); set fp16 = False")
+    /// fp16 = True as this device allows (MixedPrecision.choose), confirmed by the agreement check
+    /// on two validation images; validation and mAP stay float32 either way.
+    private func precision(model: Detector, data: TrainingData) throws -> MixedPrecision {
+        let choice = MixedPrecision.choose(fp16: config.fp16, ampDtype: config.ampDtype, device: device,
+                                           nativeTypes: Autocast.nativeTypes(.convolution, on: device))
+        choice.message.map(log)
+        guard let type = choice.type else { return choice }
+        let batches = try data.loaders(batchSize: min(2, data.valLines.count)).val.batches(epoch: 0)
+        defer { batches.stop() }
+        guard let batch = try batches.nextBatch() else { return choice }
+        let check = try AMPCheck.run(model: model, images: try batch.images.to(device: device), anchors: data.anchors, type: type)
+        guard check.agrees else {
+            log("Warning: fp16 = True: the model's \(type) predictions disagree with float32 (\(check.summary); allowed "
+                + String(format: "%.2f%% and %.3f", AMPCheck.tolerance(type).box * 100, AMPCheck.tolerance(type).score)
+                + "); this run trains in float32")
+            return .float32
         }
+        log("AMP check passed: \(check.summary)")
+        return choice
+    }
+
+    private func checkDeviceSettings() throws {
         if config.distributed {
             throw YOLOError("distributed = True: DP/DDP training is not available yet; set distributed = False")
         }

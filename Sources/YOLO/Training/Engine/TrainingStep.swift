@@ -12,6 +12,8 @@ public struct StepResult {
     public var clipped: Bool
     /// The optimizer step was skipped (an extension decided so, e.g. overflowing scaled gradients).
     public var skipped: Bool
+    /// The loss scale after the step, when a GradScaler trains in float16.
+    public var lossScale: Double? = nil
 }
 
 /// One training step: forward, loss, backward, optimizer. The engine calls it once per batch; a
@@ -80,7 +82,8 @@ public final class StandardStep: TrainingStep {
 
         let parts: [(String, Tensor?)] = [("loss_box", terms.box), ("loss_obj", terms.objectness), ("loss_cls", terms.classification)]
         return StepResult(loss: Double(value), terms: try parts.map { ($0.0, try $0.1.map { Double(try $0.item()) } ?? 0) },
-                          gradNorm: norm, clipped: clipped, skipped: !apply)
+                          gradNorm: norm, clipped: clipped, skipped: !apply,
+                          lossScale: extensions.lazy.compactMap { ($0 as? GradScaler)?.scale }.first)
     }
 }
 

@@ -31,14 +31,20 @@ final class CheckpointHook: TrainingHook {
         if c.bestValLoss == nil || c.valLoss <= c.bestValLoss! {
             c.log("Save best model to best_epoch_weights.pth")
             c.bestValLoss = c.valLoss
-            try save(c) { try Checkpoints.saveWeights(c.evaluationModel, to: path(c, "best_epoch_weights.pth")) }
+            try saveWeights(c, "best_epoch_weights.pth")
         }
-        try save(c) { try Checkpoints.saveWeights(c.evaluationModel, to: path(c, "last_epoch_weights.pth")) }
+        try saveWeights(c, "last_epoch_weights.pth")
         try saveResumePoint(c, to: path(c, Checkpoints.resumeName), atEpochEnd: true)
     }
 
+    /// best/last_epoch_weights, with their float16 copy when save_half is on.
+    private func saveWeights(_ c: TrainingContext, _ name: String) throws {
+        try save(c) { try Checkpoints.saveWeights(c.evaluationModel, to: path(c, name)) }
+        if c.config.saveHalf { try save(c) { try Checkpoints.saveHalfWeights(c.evaluationModel, besides: path(c, name)) } }
+    }
+
     func onInterrupt(_ c: TrainingContext) throws {
-        try save(c) { try Checkpoints.saveWeights(c.evaluationModel, to: path(c, "last_epoch_weights.pth")) }
+        try saveWeights(c, "last_epoch_weights.pth")
         let file = path(c, Checkpoints.resumeName)
         try saveResumePoint(c, to: file, atEpochEnd: false)
         c.log("Interrupted at epoch \(c.epoch + 1), batch \(c.batchInEpoch). Saved last_epoch_weights.pth and \(Checkpoints.resumeName) in "

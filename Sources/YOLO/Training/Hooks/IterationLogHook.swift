@@ -21,9 +21,17 @@ final class IterationLogHook: TrainingHook {
     struct Window {
         var count = 0, time = 0.0, dataTime = 0.0, gradNorm = 0.0, loss = 0.0
         var terms: [(name: String, value: Double)] = []
+        /// Steps whose optimizer step was skipped (overflowing float16 gradients); their inf/NaN
+        /// gradient norm is left out of the average.
+        var skipped = 0
+        var lossScale: Double?
+
+        var meanGradNorm: Double { count > skipped ? gradNorm / Double(count - skipped) : .nan }
 
         mutating func add(_ r: StepResult, time t: Double, dataTime d: Double) {
-            count += 1; time += t; dataTime += d; gradNorm += r.gradNorm; loss += r.loss
+            count += 1; time += t; dataTime += d; loss += r.loss
+            if r.skipped { skipped += 1 } else { gradNorm += r.gradNorm }
+            lossScale = r.lossScale
             if terms.isEmpty { terms = r.terms.map { ($0.name, 0) } }
             for (i, term) in r.terms.enumerated() where i < terms.count { terms[i].value += term.value }
         }
@@ -56,6 +64,7 @@ final class IterationLogHook: TrainingHook {
         var values: [(String, Double)] = [("lr", lr), ("time", c.lastStepTime), ("data_time", c.lastDataTime), ("memory", memory.rounded()),
                                           ("grad_norm", r.gradNorm), ("loss", r.loss)]
         values += r.terms.map { ($0.name, $0.value) }
+        if let scale = r.lossScale { values.append(("loss_scale", scale)) }
         for (name, value) in values { tensorBoard?.scalar("train/" + name, value, step: c.iteration) }
         write([("epoch", Double(c.epoch + 1)), ("iter", Double(c.batchInEpoch)), ("step", Double(c.iteration))] + values)
         if c.batchInEpoch % interval == 0 || c.batchInEpoch == c.stepsInEpoch { printWindow(c) }
@@ -79,8 +88,10 @@ final class IterationLogHook: TrainingHook {
         var line = "Epoch(train) [\(c.epoch + 1)/\(c.totalEpochs)][\(position)/\(c.stepsInEpoch)]"
         line += String(format: "  lr: %.1e  eta: %@  time: %.3f  data_time: %.3f  memory: %d  grad_norm: %.2f  loss: %.3f",
                        Double(c.optimizer.lr), RunClock.format(c.eta), window.time / n, window.dataTime / n,
-                       Int((Self.peakMiB(c.device)).rounded()), window.gradNorm / n, window.loss / n)
+                       Int((Self.peakMiB(c.device)).rounded()), window.meanGradNorm, window.loss / n)
         for term in window.terms { line += String(format: "  %@: %.3f", term.name, term.value / n) }
+        if let scale = window.lossScale { line += "  loss_scale: \(Int(scale) > 0 ? String(Int(scale)) : String(scale))" }
+        if window.skipped > 0 { line += "  (\(window.skipped) step\(window.skipped == 1 ? "" : "s") skipped: inf/NaN gradients)" }
         if c.lastStep?.clipped == true { line += "  (clipped to \(c.config.clipGradNorm))" }
         show(c, line)
         window = Window()
