@@ -122,8 +122,9 @@ static ck_prim_entry *conv_entry(int kind, const ck_conv_params *p, int has_bias
         rc |= ck_entry_add_slot(e, DNNL_ARG_WEIGHTS, &plain.weights, dnnl_query_weights_md, 0);
         rc |= ck_entry_add_slot(e, DNNL_ARG_DIFF_SRC, &plain.src, dnnl_query_diff_src_md, 1);
     } else {
-        rc |= ck_entry_add_slot(e, DNNL_ARG_SRC, &plain.src, dnnl_query_src_md, 0);
+        // diff_dst first: slot 0, like backward-data's, so the two can share its reorder.
         rc |= ck_entry_add_slot(e, DNNL_ARG_DIFF_DST, &plain.dst, dnnl_query_diff_dst_md, 0);
+        rc |= ck_entry_add_slot(e, DNNL_ARG_SRC, &plain.src, dnnl_query_src_md, 0);
         rc |= ck_entry_add_slot(e, DNNL_ARG_DIFF_WEIGHTS, &plain.weights, dnnl_query_diff_weights_md, 1);
         if (has_bias) rc |= ck_entry_add_slot(e, DNNL_ARG_DIFF_BIAS, &plain.bias, 0, 1);
     }
@@ -173,8 +174,31 @@ int ck_conv_backward_weights(const ck_conv_params *p, const float *src, const fl
     ck_prim_entry *e = conv_entry(CONV_BWD_WEIGHTS, p, diff_bias != NULL, -1, 0);
     int rc = 1;
     if (e) {
-        void *bufs[4] = {(void *)src, (void *)diff_dst, diff_weights, diff_bias};
+        void *bufs[4] = {(void *)diff_dst, (void *)src, diff_weights, diff_bias};
         rc = ck_entry_execute(e, bufs, "convolution backward-weights");
+    }
+    ck_dnnl_unlock();
+    return rc;
+}
+
+int ck_conv_backward(const ck_conv_params *p, const float *src, const float *diff_dst, const float *weights,
+                     float *diff_src, float *diff_weights, float *diff_bias) {
+    if (check(p)) return 1;
+    if (!diff_src) return diff_weights ? ck_conv_backward_weights(p, src, diff_dst, diff_weights, diff_bias) : 0;
+    if (!diff_weights) return ck_conv_backward_data(p, diff_dst, weights, diff_src);
+    ck_dnnl_lock();
+    ck_prim_entry *data = conv_entry(CONV_BWD_DATA, p, 0, -1, 0);
+    // A cache insertion may evict: look the first entry up again after creating the second.
+    ck_prim_entry *wei = data ? conv_entry(CONV_BWD_WEIGHTS, p, diff_bias != NULL, -1, 0) : NULL;
+    if (wei) data = conv_entry(CONV_BWD_DATA, p, 0, -1, 0);
+    int rc = 1;
+    if (data && wei) {
+        void *a[3] = {(void *)diff_dst, (void *)weights, diff_src};
+        void *b[4] = {(void *)diff_dst, (void *)src, diff_weights, diff_bias};
+        rc = ck_entry_execute(data, a, "convolution backward-data");
+        if (rc == 0)
+            rc = ck_entry_slot0_shared(data, wei) ? ck_entry_execute_reusing_slot0(wei, b, "convolution backward-weights")
+                                                 : ck_entry_execute(wei, b, "convolution backward-weights");
     }
     ck_dnnl_unlock();
     return rc;

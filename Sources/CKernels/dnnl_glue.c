@@ -134,7 +134,7 @@ static int reorder_run(dnnl_primitive_t r, const dnnl_memory_desc_t *from_md, vo
     return st == dnnl_success ? 0 : ck_dnnl_fail(st, "reorder");
 }
 
-int ck_entry_execute(ck_prim_entry *e, void *const *buffers, const char *what) {
+static int execute(ck_prim_entry *e, void *const *buffers, const char *what, int reuse_slot0) {
     void *bufs[CK_DNNL_MAX_ARGS];
     dnnl_memory_t mems[CK_DNNL_MAX_ARGS];
     dnnl_exec_arg_t args[CK_DNNL_MAX_ARGS];
@@ -144,6 +144,7 @@ int ck_entry_execute(ck_prim_entry *e, void *const *buffers, const char *what) {
         if (e->reorder[s]) {
             bufs[s] = scratch_buffer(s, e->chosen_bytes[s]);
             if (!bufs[s]) return ck_fail("%s: out of memory for a %zu-byte reorder buffer", what, e->chosen_bytes[s]);
+            if (s == 0 && reuse_slot0) continue;
             if (!e->is_output[s] && (rc = reorder_run(e->reorder[s], &e->plain[s], buffers[s], &e->chosen[s], bufs[s])))
                 return rc;
         }
@@ -162,4 +163,15 @@ int ck_entry_execute(ck_prim_entry *e, void *const *buffers, const char *what) {
             return rc;
     dnnl_stream_wait(ck_stream());
     return 0;
+}
+
+int ck_entry_execute(ck_prim_entry *e, void *const *buffers, const char *what) { return execute(e, buffers, what, 0); }
+
+int ck_entry_execute_reusing_slot0(ck_prim_entry *e, void *const *buffers, const char *what) {
+    return execute(e, buffers, what, 1);
+}
+
+int ck_entry_slot0_shared(const ck_prim_entry *a, const ck_prim_entry *b) {
+    return a->nslots > 0 && b->nslots > 0 && a->reorder[0] && b->reorder[0] && !a->is_output[0] && !b->is_output[0] &&
+           dnnl_memory_desc_equal(&a->plain[0], &b->plain[0]) && dnnl_memory_desc_equal(&a->chosen[0], &b->chosen[0]);
 }

@@ -42,6 +42,11 @@ int ck_entry_add_slot(ck_prim_entry *e, int arg, const dnnl_memory_desc_t *plain
 // Runs the primitive on the caller's plain buffers (in slot order), reordering through scratch
 // buffers where the primitive wants another layout.
 int ck_entry_execute(ck_prim_entry *e, void *const *buffers, const char *what);
+// As ck_entry_execute, but slot 0's input is already in the primitive's layout in slot 0's scratch
+// buffer (the previous execution reordered the same data there): its reorder is skipped.
+int ck_entry_execute_reusing_slot0(ck_prim_entry *e, void *const *buffers, const char *what);
+// Whether slot 0 of both entries reorders into the same layout (so the second can reuse the first's).
+int ck_entry_slot0_shared(const ck_prim_entry *a, const ck_prim_entry *b);
 
 int ck_dnnl_fail(dnnl_status_t st, const char *what);
 void ck_md_nchw(dnnl_memory_desc_t *md, int64_t n, int64_t c, int64_t h, int64_t w);

@@ -145,6 +145,10 @@ int ck_conv_backward_data(const ck_conv_params *p, const float *diff_dst, const 
 // diff_bias may be NULL.
 int ck_conv_backward_weights(const ck_conv_params *p, const float *src, const float *diff_dst,
                              float *diff_weights, float *diff_bias);
+// Both backward passes; diff_dst is reordered once for both where their layouts agree. Either
+// output may be NULL (that pass is skipped).
+int ck_conv_backward(const ck_conv_params *p, const float *src, const float *diff_dst, const float *weights,
+                     float *diff_src, float *diff_weights, float *diff_bias);
 // Inference convolution with an activation fused as a oneDNN post-op (bias may be NULL):
 // activation 0 none, 1 leaky ReLU (slope alpha), 2 mish.
 int ck_conv_forward_fused(const ck_conv_params *p, const float *src, const float *weights, const float *bias,

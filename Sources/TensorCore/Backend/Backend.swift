@@ -52,6 +52,10 @@ public protocol Backend: AnyObject {
     func conv2dBackwardData(_ gradOut: Tensor, _ weight: Tensor, into gradInput: Tensor, _ p: Conv2dParameters) throws
     func conv2dBackwardWeights(_ input: Tensor, _ gradOut: Tensor, into gradWeight: Tensor, gradBias: Tensor?,
                                _ p: Conv2dParameters) throws
+    /// Both backward passes of a convolution (either gradient may be skipped with nil); a backend
+    /// can share work between them (the CPU reorders the incoming gradient once).
+    func conv2dBackward(_ gradOut: Tensor, input: Tensor, weight: Tensor, gradInput: Tensor?, gradWeight: Tensor?,
+                        gradBias: Tensor?, _ p: Conv2dParameters) throws
     func batchNormForward(_ x: Tensor, scale: Tensor, shift: Tensor, mean: Tensor, variance: Tensor,
                           training: Bool, epsilon: Float, into out: Tensor) throws
     func batchNormBackward(_ x: Tensor, gradOut: Tensor, mean: Tensor, variance: Tensor, scale: Tensor, shift: Tensor,
@@ -144,4 +148,12 @@ public struct Pool2dParameters: Hashable, Sendable {
     public var kernelH, kernelW, strideH, strideW, padH, padW: Int
     public var outHeight: Int { (height + 2 * padH - kernelH) / strideH + 1 }
     public var outWidth: Int { (width + 2 * padW - kernelW) / strideW + 1 }
+}
+
+extension Backend {
+    public func conv2dBackward(_ gradOut: Tensor, input: Tensor, weight: Tensor, gradInput: Tensor?, gradWeight: Tensor?,
+                        gradBias: Tensor?, _ p: Conv2dParameters) throws {
+        if let gradInput { try conv2dBackwardData(gradOut, weight, into: gradInput, p) }
+        if let gradWeight { try conv2dBackwardWeights(input, gradOut, into: gradWeight, gradBias: gradBias, p) }
+    }
 }

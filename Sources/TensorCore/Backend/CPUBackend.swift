@@ -165,6 +165,14 @@ final class CPUBackend: Backend {
                         "conv2d backward (weights)")
     }
 
+    func conv2dBackward(_ gradOut: Tensor, input: Tensor, weight: Tensor, gradInput: Tensor?, gradWeight: Tensor?,
+                        gradBias: Tensor?, _ p: Conv2dParameters) throws {
+        var params = p.kernelParams
+        let (g, x, w) = (try emulated(gradOut, p), try emulated(input, p), try emulated(weight, p))
+        try checkKernel(ck_conv_backward(&params, x.floats, g.floats, w.floats, gradInput?.mutableFloats, gradWeight?.mutableFloats,
+                                         gradBias?.mutableFloats), "conv2d backward")
+    }
+
     func batchNormForward(_ x: Tensor, scale: Tensor, shift: Tensor, mean: Tensor, variance: Tensor,
                           training: Bool, epsilon: Float, into out: Tensor) throws {
         let (n, c, h, w) = try nchw(x, "batch_norm")

@@ -41,17 +41,14 @@ extension Tensor {
         if let bias { inputs.append(bias) }
         return Tensor.record("conv2d", out, inputs: inputs) { g in
             let gradOut = try g.contiguous()
-            var gradInput: Tensor?
-            if x.requiresGrad {
-                gradInput = try input.emptyLike()
-                try g.backend.conv2dBackwardData(gradOut, w, into: gradInput!, p)
-            }
+            let gradInput = x.requiresGrad ? try input.emptyLike() : nil
             var gradWeight: Tensor?, gradBias: Tensor?
             if weight.requiresGrad || (bias?.requiresGrad ?? false) {
                 gradWeight = try w.emptyLike()
                 gradBias = bias == nil ? nil : try bias!.emptyLike()
-                try g.backend.conv2dBackwardWeights(input, gradOut, into: gradWeight!, gradBias: gradBias, p)
             }
+            try g.backend.conv2dBackward(gradOut, input: input, weight: w, gradInput: gradInput, gradWeight: gradWeight,
+                                         gradBias: gradBias, p)
             return [gradInput, gradWeight, gradBias]
         }
     }
