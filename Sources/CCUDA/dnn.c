@@ -1,4 +1,5 @@
-// Convolution and batch norm through cuDNN 9's descriptor API, on plain NCHW float32.
+// Convolution and batch norm through cuDNN 9's descriptor API, on plain NCHW float32 (convolutions
+// also in float16 with float32 accumulation, for mixed precision).
 #include "internal.h"
 
 #include <stdio.h>
@@ -34,19 +35,21 @@ static void destroy(conv_descriptors *d) {
 
 static int describe(const ccu_conv_params *p, conv_descriptors *d) {
     memset(d, 0, sizeof *d);
+    const int data = p->half ? CUDNN_DATA_HALF : CUDNN_DATA_FLOAT;
     if (check(ccu_dnn.create_tensor(&d->x), "cudnnCreateTensorDescriptor") ||
-        check(ccu_dnn.set_tensor_4d(d->x, CUDNN_TENSOR_NCHW, CUDNN_DATA_FLOAT, p->n, p->c, p->h, p->w), "input descriptor") ||
+        check(ccu_dnn.set_tensor_4d(d->x, CUDNN_TENSOR_NCHW, data, p->n, p->c, p->h, p->w), "input descriptor") ||
         check(ccu_dnn.create_tensor(&d->y), "cudnnCreateTensorDescriptor") ||
-        check(ccu_dnn.set_tensor_4d(d->y, CUDNN_TENSOR_NCHW, CUDNN_DATA_FLOAT, p->n, p->k, p->oh, p->ow), "output descriptor") ||
+        check(ccu_dnn.set_tensor_4d(d->y, CUDNN_TENSOR_NCHW, data, p->n, p->k, p->oh, p->ow), "output descriptor") ||
         check(ccu_dnn.create_tensor(&d->bias), "cudnnCreateTensorDescriptor") ||
         check(ccu_dnn.set_tensor_4d(d->bias, CUDNN_TENSOR_NCHW, CUDNN_DATA_FLOAT, 1, p->k, 1, 1), "bias descriptor") ||
         check(ccu_dnn.create_filter(&d->w), "cudnnCreateFilterDescriptor") ||
-        check(ccu_dnn.set_filter_4d(d->w, CUDNN_DATA_FLOAT, CUDNN_TENSOR_NCHW, p->k, p->c / p->groups, p->kh, p->kw),
+        check(ccu_dnn.set_filter_4d(d->w, data, CUDNN_TENSOR_NCHW, p->k, p->c / p->groups, p->kh, p->kw),
               "filter descriptor") ||
         check(ccu_dnn.create_convolution(&d->conv), "cudnnCreateConvolutionDescriptor") ||
         check(ccu_dnn.set_convolution_2d(d->conv, p->pad_h, p->pad_w, p->stride_h, p->stride_w, p->dilation_h, p->dilation_w,
                                          CUDNN_CROSS_CORRELATION, CUDNN_DATA_FLOAT), "convolution descriptor") ||
-        check(ccu_dnn.set_group_count(d->conv, p->groups), "cudnnSetConvolutionGroupCount")) {
+        check(ccu_dnn.set_group_count(d->conv, p->groups), "cudnnSetConvolutionGroupCount") ||
+        (p->half && check(ccu_dnn.set_math_type(d->conv, CUDNN_TENSOR_OP_MATH_ALLOW_CONVERSION), "cudnnSetConvolutionMathType"))) {
         destroy(d);
         return 1;
     }
@@ -84,6 +87,7 @@ int ccu_conv_find(void *dnn, const ccu_conv_params *p, ccu_conv_pass pass, int *
 
 int ccu_conv_forward(void *dnn, const ccu_conv_params *p, int algorithm, ccu_ptr x, ccu_ptr w, ccu_ptr bias, ccu_ptr y,
                      ccu_ptr workspace, size_t workspace_bytes) {
+    if (p->half && bias) return ccu_fail("conv2d: a float16 convolution takes its bias in float32 from the caller");
     conv_descriptors d;
     if (describe(p, &d)) return 1;
     const float one = 1, zero = 0;
@@ -107,6 +111,7 @@ int ccu_conv_backward_data(void *dnn, const ccu_conv_params *p, int algorithm, c
 
 int ccu_conv_backward_filter(void *dnn, const ccu_conv_params *p, int algorithm, ccu_ptr x, ccu_ptr dy, ccu_ptr dw,
                              ccu_ptr db, ccu_ptr workspace, size_t workspace_bytes) {
+    if (p->half && db) return ccu_fail("conv2d backward: a float16 convolution's bias gradient is the caller's, in float32");
     conv_descriptors d;
     if (describe(p, &d)) return 1;
     const float one = 1, zero = 0;

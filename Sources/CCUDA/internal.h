@@ -83,6 +83,7 @@ typedef struct {
     int (*set_convolution_2d)(handle_t descriptor, int pad_h, int pad_w, int u, int v, int dilation_h, int dilation_w,
                               int mode, int compute_type);
     int (*set_group_count)(handle_t descriptor, int groups);
+    int (*set_math_type)(handle_t descriptor, int math_type);
     int (*destroy_convolution)(handle_t descriptor);
     int (*find_forward)(handle_t, handle_t x, handle_t w, handle_t conv, handle_t y, int requested, int *returned,
                         ccu_dnn_perf *results);
@@ -133,6 +134,8 @@ enum {
     CUBLAS_STATUS_ALLOC_FAILED = 3,
     CUDNN_TENSOR_NCHW = 0,
     CUDNN_DATA_FLOAT = 0,
+    CUDNN_DATA_HALF = 2,
+    CUDNN_TENSOR_OP_MATH_ALLOW_CONVERSION = 2,
     CUDNN_CROSS_CORRELATION = 1,
     CUDNN_BATCHNORM_SPATIAL = 1,
 };

@@ -159,6 +159,7 @@ int ccu_load_all(const char *dirs) {
     RESOLVE(dnn_library, ccu_dnn, create_convolution, "cudnnCreateConvolutionDescriptor");
     RESOLVE(dnn_library, ccu_dnn, set_convolution_2d, "cudnnSetConvolution2dDescriptor");
     RESOLVE(dnn_library, ccu_dnn, set_group_count, "cudnnSetConvolutionGroupCount");
+    RESOLVE(dnn_library, ccu_dnn, set_math_type, "cudnnSetConvolutionMathType");
     RESOLVE(dnn_library, ccu_dnn, destroy_convolution, "cudnnDestroyConvolutionDescriptor");
     RESOLVE(dnn_library, ccu_dnn, find_forward, "cudnnFindConvolutionForwardAlgorithm");
     RESOLVE(dnn_library, ccu_dnn, find_backward_data, "cudnnFindConvolutionBackwardDataAlgorithm");

@@ -296,22 +296,45 @@ final class CUDABackend: Backend, @unchecked Sendable {
         return (choice!.algorithm, workspace.pointer, workspace.bytes)
     }
 
-    /// cuDNN's float16 tensor-op path is not built yet: a 16-bit compute type is emulated by
-    /// rounding the convolution's inputs (numerics of the type, float32 speed), and declared so.
-    func nativeComputeTypes(_ op: AutocastOp) -> [DType] { [] }
+    /// float16 convolutions run in cuDNN with float32 accumulation and tensor-op math; bfloat16 is
+    /// emulated by rounding the inputs (its numerics at float32 speed).
+    func nativeComputeTypes(_ op: AutocastOp) -> [DType] { op == .convolution ? [.float16] : [] }
 
     private func emulated(_ t: Tensor, _ p: Conv2dParameters) throws -> Tensor {
-        p.computeType == .float32 ? t : try t.to(p.computeType).to(.float32)
+        p.computeType == .float32 || p.computeType == .float16 ? t : try t.to(p.computeType).to(.float32)
+    }
+
+    /// The operands of a pass in the type cuDNN computes in: float16 copies under float16 autocast
+    /// (made before taking the lock: conversions are kernels of this backend too).
+    private func operands(_ tensors: [Tensor], _ p: Conv2dParameters) throws -> [Tensor] {
+        try tensors.map { p.computeType == .float16 ? try $0.to(.float16) : try emulated($0, p) }
+    }
+
+    /// Where a pass writes: `out` itself, or a float16 buffer copied into it (as float32) afterwards.
+    private func destination(_ out: Tensor, _ p: Conv2dParameters) throws -> Tensor {
+        p.computeType == .float16 ? try Tensor.empty(out.shape, dtype: .float16, device: device) : out
+    }
+
+    private func finish(_ written: Tensor, into out: Tensor) throws {
+        if written !== out { _ = try out.copy_(from: written.to(.float32)) }
+    }
+
+    /// Adds the per-channel bias in float32 (float16 passes leave it to us).
+    private func addBias(_ bias: Tensor, to out: Tensor) throws {
+        _ = try out.add_(bias.reshape([1, bias.count, 1, 1]))
     }
 
     func conv2dForward(_ input: Tensor, _ weight: Tensor, _ bias: Tensor?, into out: Tensor, _ p: Conv2dParameters) throws {
-        let (input, weight) = (try emulated(input, p), try emulated(weight, p))
-        lock.lock(); defer { lock.unlock() }
-        try current()
-        let (algo, ws, bytes) = try algorithm(p, CCU_CONV_FORWARD)
-        var params = p.cudaParams
-        try Self.check(ccu_conv_forward(dnn, &params, algo, address(input), address(weight), bias.map(address) ?? 0, address(out),
-                                        ws, bytes), "conv2d")
+        let x = try operands([input, weight], p), y = try destination(out, p)
+        let cudnnBias = p.computeType == .float16 ? nil : bias
+        try withLock {
+            let (algo, ws, bytes) = try algorithm(p, CCU_CONV_FORWARD)
+            var params = p.cudaParams
+            try Self.check(ccu_conv_forward(dnn, &params, algo, address(x[0]), address(x[1]), cudnnBias.map(address) ?? 0,
+                                            address(y), ws, bytes), "conv2d")
+        }
+        try finish(y, into: out)
+        if let bias, cudnnBias == nil { try addBias(bias, to: out) }
     }
 
     func conv2dForwardFused(_ input: Tensor, _ weight: Tensor, _ bias: Tensor?, into out: Tensor, _ p: Conv2dParameters,
@@ -327,24 +350,34 @@ final class CUDABackend: Backend, @unchecked Sendable {
     }
 
     func conv2dBackwardData(_ gradOut: Tensor, _ weight: Tensor, into gradInput: Tensor, _ p: Conv2dParameters) throws {
-        let (gradOut, weight) = (try emulated(gradOut, p), try emulated(weight, p))
-        lock.lock(); defer { lock.unlock() }
-        try current()
-        let (algo, ws, bytes) = try algorithm(p, CCU_CONV_BACKWARD_DATA)
-        var params = p.cudaParams
-        try Self.check(ccu_conv_backward_data(dnn, &params, algo, address(gradOut), address(weight), address(gradInput), ws, bytes),
-                       "conv2d backward (data)")
+        let x = try operands([gradOut, weight], p), dx = try destination(gradInput, p)
+        try withLock {
+            let (algo, ws, bytes) = try algorithm(p, CCU_CONV_BACKWARD_DATA)
+            var params = p.cudaParams
+            try Self.check(ccu_conv_backward_data(dnn, &params, algo, address(x[0]), address(x[1]), address(dx), ws, bytes),
+                           "conv2d backward (data)")
+        }
+        try finish(dx, into: gradInput)
     }
 
     func conv2dBackwardWeights(_ input: Tensor, _ gradOut: Tensor, into gradWeight: Tensor, gradBias: Tensor?,
                                _ p: Conv2dParameters) throws {
-        let (input, gradOut) = (try emulated(input, p), try emulated(gradOut, p))
+        let x = try operands([input, gradOut], p), dw = try destination(gradWeight, p)
+        let cudnnBias = p.computeType == .float16 ? nil : gradBias
+        try withLock {
+            let (algo, ws, bytes) = try algorithm(p, CCU_CONV_BACKWARD_FILTER)
+            var params = p.cudaParams
+            try Self.check(ccu_conv_backward_filter(dnn, &params, algo, address(x[0]), address(x[1]), address(dw),
+                                                    cudnnBias.map(address) ?? 0, ws, bytes), "conv2d backward (weights)")
+        }
+        try finish(dw, into: gradWeight)
+        if let gradBias, cudnnBias == nil { _ = try gradBias.copy_(from: gradOut.sum(axes: [0, 2, 3])) }
+    }
+
+    private func withLock(_ body: () throws -> Void) throws {
         lock.lock(); defer { lock.unlock() }
         try current()
-        let (algo, ws, bytes) = try algorithm(p, CCU_CONV_BACKWARD_FILTER)
-        var params = p.cudaParams
-        try Self.check(ccu_conv_backward_filter(dnn, &params, algo, address(input), address(gradOut), address(gradWeight),
-                                                gradBias.map(address) ?? 0, ws, bytes), "conv2d backward (weights)")
+        try body()
     }
 
     func batchNormForward(_ x: Tensor, scale: Tensor, shift: Tensor, mean: Tensor, variance: Tensor, training: Bool,
@@ -479,6 +512,6 @@ extension Conv2dParameters {
         ccu_conv_params(n: Int32(batch), c: Int32(inChannels), h: Int32(height), w: Int32(width), k: Int32(outChannels),
                         kh: Int32(kernelHeight), kw: Int32(kernelWidth), stride_h: Int32(strideH), stride_w: Int32(strideW),
                         pad_h: Int32(padH), pad_w: Int32(padW), dilation_h: Int32(dilationH), dilation_w: Int32(dilationW),
-                        groups: Int32(groups), oh: Int32(outHeight), ow: Int32(outWidth))
+                        groups: Int32(groups), oh: Int32(outHeight), ow: Int32(outWidth), half: computeType == .float16 ? 1 : 0)
     }
 }

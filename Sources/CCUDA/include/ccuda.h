@@ -76,8 +76,12 @@ int ccu_sgemm(void *handle, int trans_a, int trans_b, int64_t m, int64_t n, int6
 int ccu_dnn_create(void **handle, void *stream);
 size_t ccu_dnn_version(void);
 
+// half: x, w and y (dx, dw, dy) are float16 with float32 accumulation and tensor-op math (cuDNN
+// converts where a shape, such as 3 input channels, has no tensor-op kernel); the bias is then
+// the caller's (added in float32), so bias and db must be 0.
 typedef struct {
     int n, c, h, w, k, kh, kw, stride_h, stride_w, pad_h, pad_w, dilation_h, dilation_w, groups, oh, ow;
+    int half;
 } ccu_conv_params;
 
 typedef enum { CCU_CONV_FORWARD = 0, CCU_CONV_BACKWARD_DATA = 1, CCU_CONV_BACKWARD_FILTER = 2 } ccu_conv_pass;
