@@ -16,7 +16,8 @@ public enum AMPCheck {
         public var agrees: Bool
 
         public var summary: String {
-            String(format: "%d most confident predictions: boxes within %.2f%% of the input, scores within %.3f", compared,
+            if compared == 0 { return "the 16-bit pass produced NaN predictions" }
+            return String(format: "%d most confident predictions: boxes within %.2f%% of the input, scores within %.3f", compared,
                    boxDifference * 100, scoreDifference)
         }
     }
