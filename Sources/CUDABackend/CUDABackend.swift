@@ -300,14 +300,15 @@ final class CUDABackend: Backend, @unchecked Sendable {
     /// emulated by rounding the inputs (its numerics at float32 speed).
     func nativeComputeTypes(_ op: AutocastOp) -> [DType] { op == .convolution ? [.float16] : [] }
 
-    private func emulated(_ t: Tensor, _ p: Conv2dParameters) throws -> Tensor {
-        p.computeType == .float32 || p.computeType == .float16 ? t : try t.to(p.computeType).to(.float32)
-    }
-
-    /// The operands of a pass in the type cuDNN computes in: float16 copies under float16 autocast
-    /// (made before taking the lock: conversions are kernels of this backend too).
+    /// The operands of a pass in the type cuDNN computes in: float16 copies under float16 autocast,
+    /// float32 rounded to bfloat16 under bfloat16 (emulated). Made before taking the lock:
+    /// conversions are kernels of this backend too.
     private func operands(_ tensors: [Tensor], _ p: Conv2dParameters) throws -> [Tensor] {
-        try tensors.map { p.computeType == .float16 ? try $0.to(.float16) : try emulated($0, p) }
+        switch p.computeType {
+        case .float16: return try tensors.map { try $0.to(.float16) }
+        case .bfloat16: return try tensors.map { try $0.to(.bfloat16).to(.float32) }
+        default: return tensors
+        }
     }
 
     /// Where a pass writes: `out` itself, or a float16 buffer copied into it (as float32) afterwards.
@@ -316,7 +317,7 @@ final class CUDABackend: Backend, @unchecked Sendable {
     }
 
     private func finish(_ written: Tensor, into out: Tensor) throws {
-        if written !== out { _ = try out.copy_(from: written.to(.float32)) }
+        if written !== out { _ = try out.copy_(from: written) }
     }
 
     /// Adds the per-channel bias in float32 (float16 passes leave it to us).

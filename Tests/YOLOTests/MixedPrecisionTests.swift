@@ -54,13 +54,14 @@ final class MixedPrecisionTests: XCTestCase {
         a.value.grad = try Tensor([65536, -131072], shape: [2])
         b.value.grad = try Tensor([32768], shape: [1])
         let s = GradScaler()
-        XCTAssertTrue(try s.unscale([a, b]))
+        func unscaleAndJudge() throws -> Bool { try s.unscale([a, b]); return s.accepts(gradientNorm: try GradientNorm.total([a, b])) }
+        XCTAssertTrue(try unscaleAndJudge())
         XCTAssertEqual(try a.value.grad!.toArray(), [1, -2])
         XCTAssertEqual(try b.value.grad!.toArray(), [0.5])
         b.value.grad = try Tensor([.infinity], shape: [1])
-        XCTAssertFalse(try s.unscale([a, b]))
+        XCTAssertFalse(try unscaleAndJudge())
         b.value.grad = try Tensor([.nan], shape: [1])
-        XCTAssertFalse(try s.unscale([a, b]))
+        XCTAssertFalse(try unscaleAndJudge())
     }
 
     // MARK: What fp16 = True means where
@@ -208,11 +209,13 @@ final class MixedPrecisionTests: XCTestCase {
 
     struct Record { var skipped: Bool; var scale: Double?; var gradNorm: Double; var weightSum: Double }
 
-    func recorder(_ records: UnsafeMutablePointer<[Record]>) -> ClosureHook {
-        ClosureHook(afterStep: { c in
+    /// Each step's outcome and a checksum of one head weight, as a hook records them.
+    final class Recorder {
+        var records: [Record] = []
+        lazy var hook = ClosureHook(afterStep: { [unowned self] c in
             let w = try c.model.namedParameters().first { $0.0 == "yolo_headP5.1.weight" }!.1.value.toArray()
-            records.pointee.append(Record(skipped: c.lastStep!.skipped, scale: c.lastStep!.lossScale, gradNorm: c.lastStep!.gradNorm,
-                                          weightSum: w.reduce(0) { $0 + Double($1) }))
+            records.append(Record(skipped: c.lastStep!.skipped, scale: c.lastStep!.lossScale, gradNorm: c.lastStep!.gradNorm,
+                                  weightSum: w.reduce(0) { $0 + Double($1) }))
         })
     }
 
@@ -220,9 +223,9 @@ final class MixedPrecisionTests: XCTestCase {
         var (_, c) = try tinyTrainingProject(self)
         c.unfreezeEpoch = 1
         c.evalFlag = false
-        var plain: [Record] = [], scaled: [Record] = []
+        let plainRecorder = Recorder(), scaledRecorder = Recorder()
         let reference = trainer(c)
-        reference.extraHooks = [recorder(&plain)]
+        reference.extraHooks = [plainRecorder.hook]
         _ = try reference.run()
 
         (_, c) = try tinyTrainingProject(self)
@@ -233,8 +236,9 @@ final class MixedPrecisionTests: XCTestCase {
         var lines: [String] = []
         let t = trainer(c, log: { lines.append($0) })
         t.stepExtensions = [OverflowAt(step: 2)]
-        t.extraHooks = [recorder(&scaled)]
+        t.extraHooks = [scaledRecorder.hook]
         _ = try t.run()
+        let plain = plainRecorder.records, scaled = scaledRecorder.records
 
         XCTAssertTrue(lines.contains { $0.hasPrefix("Mixed precision: float16") && $0.contains("GradScaler") }, lines.joined(separator: "\n"))
         XCTAssertTrue(lines.contains { $0.hasPrefix("AMP check passed") })

@@ -168,7 +168,8 @@ final class CPUBackend: Backend {
     func conv2dBackward(_ gradOut: Tensor, input: Tensor, weight: Tensor, gradInput: Tensor?, gradWeight: Tensor?,
                         gradBias: Tensor?, _ p: Conv2dParameters) throws {
         var params = p.kernelParams
-        let (g, x, w) = (try emulated(gradOut, p), try emulated(input, p), try emulated(weight, p))
+        let g = try emulated(gradOut, p)
+        let x = gradWeight == nil ? input : try emulated(input, p), w = gradInput == nil ? weight : try emulated(weight, p)
         try checkKernel(ck_conv_backward(&params, x.floats, g.floats, w.floats, gradInput?.mutableFloats, gradWeight?.mutableFloats,
                                          gradBias?.mutableFloats), "conv2d backward")
     }

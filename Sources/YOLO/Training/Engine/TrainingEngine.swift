@@ -27,8 +27,7 @@ public final class TrainingEngine {
         self.validation = validation
         self.loaders = loaders
         context.hookSeconds = hooks.map { (String(describing: type(of: $0)), 0) }
-        context.resumables = hooks.compactMap { $0 as? ResumableState } + ((step as? ResumableState).map { [$0] } ?? [])
-            + ((step as? StandardStep)?.extensions.compactMap { $0 as? ResumableState } ?? [])
+        context.resumables = hooks.compactMap { $0 as? ResumableState } + step.resumableStates
     }
 
     public func run() throws -> Ending {

@@ -21,15 +21,23 @@ public struct StepResult {
 /// touching the loop.
 public protocol TrainingStep: AnyObject {
     func run(_ batch: Batch, context: TrainingContext) throws -> StepResult
+    /// What of the step goes into resume points (itself, its extensions).
+    var resumableStates: [ResumableState] { get }
+}
+
+extension TrainingStep {
+    public var resumableStates: [ResumableState] { (self as? ResumableState).map { [$0] } ?? [] }
 }
 
 /// A change to how the standard step works, at the points mixed precision and data parallelism
 /// need: around the forward pass, on the loss before backward, on the gradients before clipping
-/// and the optimizer (returning false skips the optimizer step), and after it.
+/// and the optimizer (returning false skips the optimizer step), on the gradient norm the step
+/// then measures once (returning false skips it too), and after the optimizer.
 public protocol StepExtension: AnyObject {
     func forward(_ body: () throws -> [Tensor]) throws -> [Tensor]
     func scale(loss: Tensor) throws -> Tensor
     func processGradients(_ parameters: [(String, Parameter)], context: TrainingContext) throws -> Bool
+    func accepts(gradientNorm: Double) -> Bool
     func afterOptimizer(skipped: Bool, context: TrainingContext) throws
 }
 
@@ -37,6 +45,7 @@ extension StepExtension {
     public func forward(_ body: () throws -> [Tensor]) throws -> [Tensor] { try body() }
     public func scale(loss: Tensor) throws -> Tensor { loss }
     public func processGradients(_ parameters: [(String, Parameter)], context: TrainingContext) throws -> Bool { true }
+    public func accepts(gradientNorm: Double) -> Bool { true }
     public func afterOptimizer(skipped: Bool, context: TrainingContext) throws {}
 }
 
@@ -46,6 +55,7 @@ public final class StandardStep: TrainingStep {
     public let loss: YOLOLoss
     public let clipNorm: Double
     public var extensions: [StepExtension] = []
+    public var resumableStates: [ResumableState] { extensions.compactMap { $0 as? ResumableState } }
 
     public init(loss: YOLOLoss, clipNorm: Double = 0) {
         self.loss = loss
@@ -72,6 +82,7 @@ public final class StandardStep: TrainingStep {
         var apply = true
         for ext in extensions where !(try ext.processGradients(parameters, context: context)) { apply = false }
         let norm = try GradientNorm.total(parameters.map(\.1))
+        for ext in extensions where !ext.accepts(gradientNorm: norm) { apply = false }
         var clipped = false
         if apply && clipNorm > 0 && norm > clipNorm {
             try GradientNorm.scale(parameters.map(\.1), by: clipNorm / (norm + 1e-6))

@@ -32,15 +32,17 @@ public final class GradScaler: StepExtension, ResumableState {
 
     public func scale(loss: Tensor) throws -> Tensor { try loss * Float(scale) }
 
-    /// Unscales in place and says whether every gradient is finite (the optimizer step runs only then).
+    /// Unscales in place, so that the gradient norm, clipping and the optimizer see true values.
     public func processGradients(_ parameters: [(String, Parameter)], context: TrainingContext) throws -> Bool {
         try unscale(parameters.map(\.1))
+        return true
     }
 
-    public func unscale(_ parameters: [Parameter]) throws -> Bool {
-        try GradientNorm.scale(parameters, by: 1 / scale)
-        return try GradientNorm.total(parameters).isFinite
-    }
+    public func unscale(_ parameters: [Parameter]) throws { try GradientNorm.scale(parameters, by: 1 / scale) }
+
+    /// The optimizer step runs only when every gradient is finite: their global norm (measured
+    /// once by the step, after unscaling) is inf or NaN as soon as one of them is.
+    public func accepts(gradientNorm: Double) -> Bool { gradientNorm.isFinite }
 
     public func afterOptimizer(skipped: Bool, context: TrainingContext) throws {
         try update(skipped: skipped, position: "epoch \(context.epoch + 1), batch \(context.batchInEpoch + 1) "
