@@ -32,6 +32,9 @@ let package = Package(
         // The CUDA libraries, opened at run time (no CUDA at build time), and the GPU backend over them.
         .target(name: "CCUDA", cSettings: cKernelFlags, linkerSettings: [.linkedLibrary("dl")]),
         .target(name: "CUDABackend", dependencies: ["TensorCore", "CCUDA"]),
+        // Open MPI opened at run time, and the communication layer of data-parallel training over it.
+        .target(name: "CMPI", cSettings: cKernelFlags, linkerSettings: [.linkedLibrary("dl")]),
+        .target(name: "Distributed", dependencies: ["TensorCore", "CMPI"]),
         // Image codecs (libjpeg-turbo, libpng) and pixel loops.
         .target(
             name: "CVision",
@@ -51,7 +54,7 @@ let package = Package(
         // ONNX's model format (a subset of onnx.proto, generated code committed) and a graph builder.
         .target(name: "ONNX", dependencies: [.product(name: "SwiftProtobuf", package: "swift-protobuf")],
                 exclude: ["onnx_subset.proto"]),
-        .target(name: "YOLO", dependencies: ["TensorCore", "NN", "Vision", "CUDABackend", "ONNX", "CVideo"]),
+        .target(name: "YOLO", dependencies: ["TensorCore", "NN", "Vision", "CUDABackend", "ONNX", "CVideo", "Distributed"]),
         .executableTarget(
             name: "tensorcore_benchmark",
             dependencies: ["TensorCore", argumentParser]
@@ -62,6 +65,7 @@ let package = Package(
         .executableTarget(name: "make_pretrain_dataset", dependencies: ["YOLO", argumentParser]),
         .executableTarget(name: "export_weights", dependencies: ["YOLO", "NN", "TensorCore", argumentParser]),
         .executableTarget(name: "train", dependencies: ["YOLO", argumentParser]),
+        .executableTarget(name: "dist_check", dependencies: ["Distributed", argumentParser]),
         .executableTarget(name: "predict", dependencies: ["YOLO", "NN", "Vision", "TensorCore", argumentParser]),
         .executableTarget(name: "get_map", dependencies: ["YOLO", "NN", "Vision", argumentParser]),
         .executableTarget(name: "summary", dependencies: ["YOLO", argumentParser]),

@@ -80,6 +80,7 @@ struct TrainCommand: ParsableCommand {
             trainer.allowPartialBackbone = allowPartialWeights
             let outcome = try trainer.run(resumeFrom: resume)
             if outcome.interrupted { Foundation.exit(130) }
+            guard outcome.isLeader else { return }
             if let map = outcome.lastMAP { print(String(format: "Final mAP@0.5 on the validation images: %.2f%%", map * 100)) }
             print("Logs: \(outcome.logFolder)  Weights: \(settings.weightsDir)/best_epoch_weights.pth, last_epoch_weights.pth")
         }

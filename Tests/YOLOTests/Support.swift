@@ -32,17 +32,17 @@ func assertMessage(_ error: Error, contains fragments: [String], file: StaticStr
 
 /// A project folder with 64x64 demo images (6 for training, 2 for validation), classes and anchors;
 /// returns a config for it: YOLOv4-tiny, Adam, 2 epochs at batch 2, one loader thread.
-func tinyTrainingProject(_ test: XCTestCase, images: Int = 8) throws -> (URL, TrainConfig) {
+func tinyTrainingProject(_ test: XCTestCase, training: Int = 6, validation: Int = 2) throws -> (URL, TrainConfig) {
     let root = temporaryFolder(test, "train")
     var lines: [AnnotationLine] = []
-    for i in 0..<images {
+    for i in 0..<(training + validation) {
         let (image, boxes) = DemoDataset.makeImage(rng: RandomGenerator(seed: 21).fork(stream: UInt64(i)), minSide: 64, maxSide: 80)
         let path = root.appendingPathComponent("img\(i).jpg").path
         try image.save(path)
         lines.append(AnnotationLine(imagePath: path, boxes: boxes))
     }
-    try write(lines.prefix(6).map(\.text).joined(separator: "\n") + "\n", root.appendingPathComponent("train.txt"))
-    try write(lines.suffix(2).map(\.text).joined(separator: "\n") + "\n", root.appendingPathComponent("val.txt"))
+    try write(lines.prefix(training).map(\.text).joined(separator: "\n") + "\n", root.appendingPathComponent("train.txt"))
+    try write(lines.suffix(validation).map(\.text).joined(separator: "\n") + "\n", root.appendingPathComponent("val.txt"))
     try write(DemoDataset.classes.joined(separator: "\n") + "\n", root.appendingPathComponent("classes.txt"))
     try write("3,4, 6,8, 10,12, 16,20, 24,30, 40,48\n", root.appendingPathComponent("anchors.txt"))
     var c = TrainConfig()

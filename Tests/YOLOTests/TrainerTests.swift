@@ -6,7 +6,7 @@ import TensorCore
 
 /// The trainer on a tiny dataset (small demo images at 64x64), small enough for debug builds.
 final class TrainerTests: XCTestCase {
-    func project(images: Int = 8) throws -> (URL, TrainConfig) { try tinyTrainingProject(self, images: images) }
+    func project() throws -> (URL, TrainConfig) { try tinyTrainingProject(self) }
 
     func trainer(_ c: TrainConfig) -> Trainer {
         let t = Trainer(config: c, log: { _ in })

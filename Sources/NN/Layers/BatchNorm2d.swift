@@ -8,6 +8,10 @@ public final class BatchNorm2d: Module {
     public let momentum: Float
     public let epsilon: Float
     public let weight, bias, runningMean, runningVar, batchesTracked: Parameter
+    /// Set in data-parallel training with sync_bn: training statistics over every replica's batch.
+    public var replicas: ReplicaSum?
+    /// This layer's number among the synchronised ones (the same on every replica).
+    public var replicaTag = 0
 
     public init(_ channels: Int, momentum: Float = 0.1, epsilon: Float = 1e-5, generator: RandomGenerator) throws {
         self.channels = channels
@@ -27,8 +31,13 @@ public final class BatchNorm2d: Module {
     }
 
     public override func forward(_ x: Tensor) throws -> Tensor {
-        let y = try x.batchNorm2d(weight: weight.value, bias: bias.value, runningMean: runningMean.value,
+        let y: Tensor
+        if isTraining, let replicas {
+            y = try synchronisedForward(x, sum: replicas)
+        } else {
+            y = try x.batchNorm2d(weight: weight.value, bias: bias.value, runningMean: runningMean.value,
                                   runningVar: runningVar.value, training: isTraining, momentum: momentum, epsilon: epsilon)
+        }
         if isTraining { try withNoGrad { try batchesTracked.value.add_(batchesTracked.value.scalarLike(1)) } }
         return y
     }

@@ -32,3 +32,14 @@ extension Tensor {
         return output
     }
 }
+
+extension Tensor {
+    /// An operation computed outside the core (a collective across processes, say): `output` was
+    /// made from `inputs` by the caller, and `backward` turns the gradient of `output` into one
+    /// gradient (or nil) per input. Recorded like any built-in operation.
+    @discardableResult
+    public static func differentiable(_ name: String, output: Tensor, inputs: [Tensor],
+                                      backward: @escaping (Tensor) throws -> [Tensor?]) -> Tensor {
+        record(name, output, inputs: inputs, rule: backward)
+    }
+}

@@ -8,6 +8,8 @@ public struct TrainConfig {
     public var seed = 11
     public var distributed = false
     public var syncBN = false
+    /// Seconds a DDP rank waits in a collective for the others before the job is ended.
+    public var distTimeout = 300.0
     public var fp16 = false
     /// The 16-bit type of fp16 = True: auto, float16 or bfloat16.
     public var ampDtype = "auto"
@@ -73,6 +75,7 @@ public struct TrainConfig {
         ("seed", .int, "seed of every random choice"),
         ("distributed", .bool, "DDP over several GPUs"),
         ("sync_bn", .bool, "synchronised BatchNorm (DDP only)"),
+        ("dist_timeout", .double, "DDP: seconds a rank waits for the others before the whole job is ended (at an epoch end, where rank 0 evaluates and saves, at least an hour)"),
         ("fp16", .bool, "mixed precision: 16-bit convolutions, float32 master weights"),
         ("amp_dtype", .choice(["auto", "float16", "bfloat16"]),
          "16-bit type of fp16 = True: auto (float16 on CUDA, bfloat16 on CPUs with avx512_bf16/amx), or forced"),
@@ -197,6 +200,7 @@ public struct TrainConfig {
         case "seed": seed = try int()
         case "distributed": distributed = try bool()
         case "sync_bn": syncBN = try bool()
+        case "dist_timeout": distTimeout = try double()
         case "fp16": fp16 = try bool()
         case "amp_dtype": ampDtype = try string().lowercased()
         case "save_half": saveHalf = try bool()

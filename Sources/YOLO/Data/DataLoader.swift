@@ -25,6 +25,11 @@ public struct Batch {
 /// number of workers or their timing, and no two workers or samples share augmentation (the
 /// reference seeds all workers alike). An image that cannot be read is reported once by name,
 /// replaced by another sample, and counted in `skippedImages`.
+///
+/// In data-parallel training each rank's loader takes its shard of the epoch's order (positions
+/// rank, rank + ranks, ..., as PyTorch's DistributedSampler with drop_last), and a sample's stream
+/// comes from its position in the whole order: the ranks' batches together are exactly the batch
+/// one process with the whole batch size would draw.
 public final class DataLoader: @unchecked Sendable {
     public let dataset: DetectionDataset
     public let batchSize: Int
@@ -33,6 +38,8 @@ public final class DataLoader: @unchecked Sendable {
     public let workers: Int
     public let prefetch: Int
     public let dropLast: Bool
+    /// This loader's part of the data: shard `index` of `count`.
+    public let shard: (index: Int, count: Int)
 
     private let lock = NSLock()
     private var failed: Set<String> = []
@@ -41,7 +48,7 @@ public final class DataLoader: @unchecked Sendable {
     var warn: (String) -> Void = { FileHandle.standardError.write(Data(("Warning: " + $0 + "\n").utf8)) }
 
     public init(dataset: DetectionDataset, batchSize: Int, shuffle: Bool, seed: UInt64, workers: Int = 2,
-                prefetch: Int = 2, dropLast: Bool = true) {
+                prefetch: Int = 2, dropLast: Bool = true, shard: (index: Int, count: Int) = (0, 1)) {
         self.dataset = dataset
         self.batchSize = batchSize
         self.shuffle = shuffle
@@ -49,10 +56,14 @@ public final class DataLoader: @unchecked Sendable {
         self.workers = max(workers, 0)
         self.prefetch = max(prefetch, 1)
         self.dropLast = dropLast
+        self.shard = shard
     }
 
+    /// Samples in this loader's shard of an epoch (every shard the same size; the rest is left out).
+    public var samplesPerEpoch: Int { dataset.count / shard.count }
+
     public var batchesPerEpoch: Int {
-        dropLast ? dataset.count / batchSize : (dataset.count + batchSize - 1) / batchSize
+        dropLast ? samplesPerEpoch / batchSize : (samplesPerEpoch + batchSize - 1) / batchSize
     }
 
     /// The sample order of an epoch.
@@ -62,6 +73,13 @@ public final class DataLoader: @unchecked Sendable {
         let rng = RandomGenerator(seed: seed).fork(stream: 0x5EED_0000_0000 &+ UInt64(epoch))
         for i in stride(from: order.count - 1, to: 0, by: -1) { order.swapAt(i, Int(rng.next() % UInt64(i + 1))) }
         return order
+    }
+
+    /// This shard's part of an epoch's order.
+    public func shardOrder(epoch: Int) -> [Int] {
+        let all = order(epoch: epoch)
+        guard shard.count > 1 else { return all }
+        return (0..<samplesPerEpoch).map { all[$0 * shard.count + shard.index] }
     }
 
     /// Iterates the batches of an epoch from `startBatch` (a resumed epoch continues where it stopped,
@@ -81,7 +99,7 @@ public final class DataLoader: @unchecked Sendable {
         var samples: [Sample] = []
         var indices: [Int] = []
         for position in start..<end {
-            let rng = sampleStream(epoch: epoch, position: position)
+            let rng = sampleStream(epoch: epoch, position: position * shard.count + shard.index)
             var index = order[position]
             var attempts = 0
             while true {
@@ -132,7 +150,7 @@ public final class EpochBatches: Sequence, IteratorProtocol, @unchecked Sendable
     init(loader: DataLoader, epoch: Int, startBatch: Int = 0) {
         self.loader = loader
         self.epoch = epoch
-        self.order = loader.order(epoch: epoch)
+        self.order = loader.shardOrder(epoch: epoch)
         self.count = loader.batchesPerEpoch
         nextToMake = Swift.min(Swift.max(startBatch, 0), count)
         nextToTake = nextToMake

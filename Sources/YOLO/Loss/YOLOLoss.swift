@@ -15,6 +15,10 @@ public struct YOLOLoss {
     public var focalAlpha: Float = 0.25
     public var focalGamma: Float = 2
     public var ignoreThreshold: Float = 0.5
+    /// Data-parallel training: turns this rank's counts (objectness cells, positives) of a layer
+    /// into their mean over the ranks, so that each rank's loss divides by the global count and
+    /// the averaged gradients equal those of one process with the whole batch. nil: local counts.
+    public var countsAcrossRanks: (([Double]) throws -> [Double])?
     let balance: [Float] = [0.4, 1.0, 4]
     let boxRatio: Float = 0.05
     let focalRatio: Float = 10
@@ -102,13 +106,23 @@ public struct YOLOLoss {
         let conf = try prediction.narrow(axis: 4, start: 4, length: 1).squeeze(4).sigmoid()
         let loss: Tensor
         let counted = try (positives + negatives).clamp(max: 1)   // positives are never negatives; kept safe
+        // What each mean divides by: this batch's counts, or their mean over the ranks.
+        let cells: Tensor
+        var positiveCount = Float(assignment.positives.count)
+        if let countsAcrossRanks {
+            let mean = try countsAcrossRanks([Double(try counted.sum().item()), Double(positiveCount)])
+            cells = try Tensor(scalar: Float(Swift.max(mean[0], 1)), device: device)
+            positiveCount = Float(mean[1])
+        } else {
+            cells = try counted.sum().clamp(min: 1)
+        }
         if focalLoss {
             let pos = try positives.greater(0)
             let weight = try Tensor.where(pos, conf.scalarLike(focalAlpha), conf.scalarLike(1 - focalAlpha))
             let hardness = try Tensor.where(pos, 1 - conf, conf).pow(focalGamma)
-            loss = try (BoxMath.bce(conf, positives) * weight * hardness * counted).sum() / counted.sum().clamp(min: 1) * focalRatio
+            loss = try (BoxMath.bce(conf, positives) * weight * hardness * counted).sum() / cells * focalRatio
         } else {
-            loss = try (BoxMath.bce(conf, positives) * counted).sum() / counted.sum().clamp(min: 1)
+            loss = try (BoxMath.bce(conf, positives) * counted).sum() / cells
         }
         let objectness = try loss * (balance[l] * objRatio)
 
@@ -123,13 +137,14 @@ public struct YOLOLoss {
             let wh = try rows.narrow(axis: 1, start: 2, length: 2).exp() * anchorWH
             let truth = try Tensor(assignment.positives.flatMap { [$0.box.0, $0.box.1, $0.box.2, $0.box.3] }, shape: [n, 4], device: device)
             let ciou = try BoxMath.ciou(Tensor.concat([xy, wh], axis: 1), truth)
-            let boxLoss = try (1 - ciou).mean()
+            let boxLoss = try countsAcrossRanks == nil ? (1 - ciou).mean() : (1 - ciou).sum() / positiveCount
             var classTargets = [Float](repeating: 0, count: n * numClasses)
             for (i, p) in assignment.positives.enumerated() { classTargets[i * numClasses + p.classIndex] = 1 }
             var classTruth = try Tensor(classTargets, shape: [n, numClasses], device: device)
             // Label smoothing applied to class targets (the reference defines it but never calls it).
             if labelSmoothing > 0 { classTruth = try classTruth * (1 - labelSmoothing) + labelSmoothing / Float(numClasses) }
-            let classLoss = try BoxMath.bce(rows.narrow(axis: 1, start: 5, length: numClasses).sigmoid(), classTruth).mean()
+            let classBCE = try BoxMath.bce(rows.narrow(axis: 1, start: 5, length: numClasses).sigmoid(), classTruth)
+            let classLoss = try countsAcrossRanks == nil ? classBCE.mean() : classBCE.sum() / (positiveCount * Float(numClasses))
             let box = try boxLoss * boxRatio, classification = try classLoss * clsRatio
             return Terms(total: try objectness + box + classification, box: box, objectness: objectness, classification: classification)
         }

@@ -52,7 +52,11 @@ public final class ProgressBar {
 /// Runs a tool's body, printing a YOLOError (or any error) as one line and exiting non-zero.
 public func runReportingErrors(_ body: () throws -> Void) {
     do { try body() } catch {
-        FileHandle.standardError.write(Data("error: \(error)\n".utf8))
+        // A rank of an MPI job says which one it is (every rank may report the same error).
+        let rank = ProcessInfo.processInfo.environment["OMPI_COMM_WORLD_SIZE"].flatMap { size in
+            ProcessInfo.processInfo.environment["OMPI_COMM_WORLD_RANK"].map { "rank \($0) of \(size): " }
+        } ?? ""
+        FileHandle.standardError.write(Data("\(rank)error: \(error)\n".utf8))
         exit(1)
     }
 }

@@ -1,3 +1,4 @@
+import Distributed
 import Foundation
 import NN
 import TensorCore
@@ -8,7 +9,8 @@ import TensorCore
 /// and save checkpoints and resume points.
 public final class Trainer {
     public let config: TrainConfig
-    let log: (String) -> Void
+    /// Where messages go; silent on the ranks of a DDP run other than the leader.
+    private(set) var log: (String) -> Void
     /// Called after every training step with (epoch, batch, loss): tests use it to interrupt.
     public var afterStep: ((Int, Int, Double) -> Void)?
     /// Hooks run after the built-in ones (tests, tools).
@@ -22,6 +24,8 @@ public final class Trainer {
     public var requestedDevice: String?
     /// Where the model and batches live; chosen at the start of `run`.
     public private(set) var device: Device = .cpu
+    /// Held while a run goes on: one run per folder.
+    private var runLocks: [RunLock] = []
 
     public struct Outcome {
         public var epochsDone: Int
@@ -34,6 +38,8 @@ public final class Trainer {
         public var stopReason: String?
         /// Training steps done over the whole run.
         public var iterations: Int
+        /// This process prints the run's summary (false on the ranks of a DDP run other than the leader).
+        public var isLeader = true
     }
 
     public init(config: TrainConfig, log: @escaping (String) -> Void = { print($0) }) {
@@ -42,9 +48,26 @@ public final class Trainer {
     }
 
     public func run(resumeFrom: String? = nil) throws -> Outcome {
+        guard let parallel = try joinDataParallel() else { return try train(resumeFrom: resumeFrom, parallel: nil) }
+        if !parallel.isLeader { log = { _ in } }
+        do {
+            let outcome = try train(resumeFrom: resumeFrom, parallel: parallel)
+            try parallel.world.barrier()
+            try parallel.world.finish()
+            return outcome
+        } catch {
+            // One rank's failure ends the job: say which rank, where and why, then stop every rank.
+            FileHandle.standardError.write(Data("\(parallel.world.rankName): error: \(error)\n".utf8))
+            parallel.world.abortJob(code: 1)
+        }
+    }
+
+    private func train(resumeFrom: String?, parallel: DataParallel?) throws -> Outcome {
         let c = config
-        try checkDeviceSettings()
-        device = try DeviceSelection.choose(cuda: c.cuda, requested: requestedDevice, log: log)
+        let leader = parallel?.isLeader ?? true
+        defer { runLocks = [] }   // the folders are free again once the run ends
+        if let parallel { try parallel.checkSameConfiguration(c) }
+        device = try DeviceSelection.choose(cuda: c.cuda, requested: requestedDevice ?? parallel?.device(cuda: c.cuda), log: log)
         let data = try TrainingData(config: c)
         let kind = try ModelKind(parsing: c.model)
         let model = try kind.make(numClasses: data.classes.count, anchorsMask: c.anchorsMask, seed: UInt64(c.seed))
@@ -52,42 +75,60 @@ public final class Trainer {
         try model.to(device: device)
         printConfiguration(numTrain: data.trainLines.count, numVal: data.valLines.count)
 
-        let loss = makeLoss(anchors: data.anchors, classes: data.classes.count)
+        var loss = makeLoss(anchors: data.anchors, classes: data.classes.count)
         let plan = PhasePlan(config: c, trainImages: data.trainLines.count)
         let optimizer = Optimizer(OptimizerKind(rawValue: c.optimizerType)!,
                                   groups: ParameterGroup.yoloGroups(model, weightDecay: Float(c.weightDecay)),
                                   lr: Float(plan.phase(epoch: c.initEpoch).lr), momentum: Float(c.momentum))
-        let start = try resumeFrom.map { try resume(from: $0, model: model, optimizer: optimizer) }
-        try OutputFolders.prepare(c)
-        let locks = try Set([c.saveDir, c.weightsDir].map { ($0 as NSString).standardizingPath }).sorted().map { try RunLock(folder: $0) }
-        defer { withExtendedLifetime(locks) {} }
-        for folder in Set([c.saveDir, c.weightsDir]) {
-            let removed = StaleFiles.removeTemporaries(in: folder)
-            if !removed.isEmpty { log("Removed \(removed.count) unfinished save(s) of an earlier run in \(folder): \(removed.joined(separator: ", "))") }
-        }
-        let logs = try TrainingLog(saveDir: c.saveDir, resumeFolder: start?.logFolder, epochsDone: start?.epoch ?? 0,
-                                   evaluation: c.evalFlag, evalPeriod: c.evalPeriod)
-        let context = TrainingContext(config: c, model: model, optimizer: optimizer, device: device, plan: plan, logFolder: logs.folder,
-                                      valLines: data.valLines, anchors: data.anchors, start: start, log: log)
-        let hooks = try makeHooks(logs: logs, model: model, kind: kind, classes: data.classes.count, start: start)
+        if let parallel { try prepare(parallel, model: model, loss: &loss) }
+        let start = try resumeFrom.map { try resume(from: $0, model: model, optimizer: optimizer, ranks: parallel?.ranks ?? 1) }
+        let logs = try leader ? prepareOutput(start: start) : nil
+        let logFolder = try parallel.map { try $0.world.broadcast(logs?.folder ?? "") } ?? logs!.folder
+        let context = TrainingContext(config: c, model: model, optimizer: optimizer, device: device, plan: plan, logFolder: logFolder,
+                                      valLines: data.valLines, anchors: data.anchors, start: start,
+                                      peers: parallel ?? SoloPeers(), log: log)
+        var hooks = try logs.map { try makeHooks(logs: $0, model: model, kind: kind, classes: data.classes.count, start: start) }
+            ?? makeFollowerHooks(model: model, kind: kind, classes: data.classes.count, start: start)
+        if let parallel { hooks.append(parallel) }
         let step = StandardStep(loss: loss, clipNorm: c.clipGradNorm)
-        step.extensions = try precision(model: model, data: data).stepExtensions() + stepExtensions
+        let reduce = parallel.map { [GradientAllReduce(parallel: $0, model: model, broadcastsBuffers: !c.syncBN)] as [StepExtension] } ?? []
+        step.extensions = try reduce + precision(model: model, data: data, parallel: parallel).stepExtensions() + stepExtensions
+        let ranks = parallel?.ranks ?? 1, rank = parallel?.world.rank ?? 0
         let engine = TrainingEngine(context: context, step: step, hooks: hooks,
-                                    validation: Validation(loss: loss, showBar: showsBars),
-                                    loaders: { try data.loaders(batchSize: $0) })
+                                    validation: Validation(loss: loss, showBar: showsBars && leader),
+                                    loaders: { batch in
+                                        let perRank = try parallel?.perRankBatch(batch, key: "the batch size") ?? batch
+                                        return try data.loaders(batchSize: perRank, shard: (rank, ranks))
+                                    })
         for state in context.resumables {
             if let saved = start?.extra.first(where: { $0.0 == state.resumeKey })?.1 { try state.restore(saved) }
         }
         let ending = try engine.run()
         logHookCost(context)
+        if let parallel { logReduceCost(parallel, context) }
         var stopReason: String?
         if case .stoppedEarly(let reason) = ending {
             stopReason = reason
             log("Stopping: \(reason).")
         }
         return Outcome(epochsDone: ending == .interrupted ? context.epoch : context.epoch + 1, lastMAP: context.lastMAP,
-                       logFolder: logs.folder, interrupted: ending == .interrupted, losses: logs.losses, valLosses: logs.valLosses,
-                       stopReason: stopReason, iterations: context.iteration)
+                       logFolder: logFolder, interrupted: ending == .interrupted, losses: logs?.losses ?? [],
+                       valLosses: logs?.valLosses ?? [],
+                       stopReason: stopReason, iterations: context.iteration, isLeader: leader)
+    }
+
+    /// The leader's folders, run locks and loss logs (the other ranks of a DDP run write nothing).
+    private func prepareOutput(start: ResumePoint?) throws -> TrainingLog {
+        let c = config
+        try OutputFolders.prepare(c)
+        let locks = try Set([c.saveDir, c.weightsDir].map { ($0 as NSString).standardizingPath }).sorted().map { try RunLock(folder: $0) }
+        runLocks = locks
+        for folder in Set([c.saveDir, c.weightsDir]) {
+            let removed = StaleFiles.removeTemporaries(in: folder)
+            if !removed.isEmpty { log("Removed \(removed.count) unfinished save(s) of an earlier run in \(folder): \(removed.joined(separator: ", "))") }
+        }
+        return try TrainingLog(saveDir: c.saveDir, resumeFolder: start?.logFolder, epochsDone: start?.epoch ?? 0,
+                               evaluation: c.evalFlag, evalPeriod: c.evalPeriod)
     }
 
     /// What the hooks cost per step beside the step itself (measured, every run).
@@ -127,10 +168,16 @@ public final class Trainer {
         return hooks + extraHooks
     }
 
-    private func resume(from path: String, model: Detector, optimizer: Optimizer) throws -> ResumePoint {
+    private func resume(from path: String, model: Detector, optimizer: Optimizer, ranks: Int) throws -> ResumePoint {
         let point = try ResumePoint.load(path, model: model, optimizer: optimizer)
         guard point.seed == config.seed else {
             throw YOLOError("\(path) was written with seed \(point.seed), this configuration has seed \(config.seed)")
+        }
+        let savedRanks = DataParallel.ranks(writing: point)
+        if savedRanks != ranks && point.batch > 0 {
+            throw YOLOError("\(path) was written in the middle of an epoch by a run of \(savedRanks) rank(s); this run has \(ranks). "
+                            + "Resume it with \(savedRanks) rank(s) (its batches are split that way), or from a resume point "
+                            + "written at the end of an epoch")
         }
         log("Resuming from \(path): epoch \(point.epoch + 1), batch \(point.batch), "
             + (point.unfrozen || !config.freezeTrain || point.epoch >= config.freezeEpoch ? "backbone unfrozen" : "backbone frozen"))
@@ -139,7 +186,16 @@ public final class Trainer {
 
     /// fp16 = True as this device allows (MixedPrecision.choose), confirmed by the agreement check
     /// on two validation images; validation and mAP stay float32 either way.
-    private func precision(model: Detector, data: TrainingData) throws -> MixedPrecision {
+    private func precision(model: Detector, data: TrainingData, parallel: DataParallel?) throws -> MixedPrecision {
+        let local = try localPrecision(model: model, data: data)
+        // Every rank trains in the same type: one rank's failed check makes all of them train in float32.
+        guard let parallel else { return local }
+        if try parallel.world.allReduce(local.type == nil ? 0 : 1, .min) == 1 || local.type == nil { return local }
+        log("Warning: fp16 = True: the agreement check failed on another rank; every rank trains in float32")
+        return .float32
+    }
+
+    private func localPrecision(model: Detector, data: TrainingData) throws -> MixedPrecision {
         let choice = MixedPrecision.choose(fp16: config.fp16, ampDtype: config.ampDtype, device: device,
                                            nativeTypes: Autocast.nativeTypes(.convolution, on: device))
         choice.message.map(log)
@@ -156,16 +212,6 @@ public final class Trainer {
         }
         log("AMP check passed: \(check.summary)")
         return choice
-    }
-
-    private func checkDeviceSettings() throws {
-        if config.distributed {
-            throw YOLOError("distributed = True: DP/DDP training is not available yet; set distributed = False")
-        }
-        if config.syncBN {
-            throw YOLOError("sync_bn = True: synchronised BatchNorm needs distributed training, which is not available yet; "
-                            + "set sync_bn = False")
-        }
     }
 
     private func loadInitialWeights(_ model: Detector, kind: ModelKind) throws {

@@ -35,13 +35,16 @@ final class TrainingData {
         workers = c.numWorkers
     }
 
-    func loaders(batchSize batch: Int) throws -> (train: DataLoader, val: DataLoader) {
-        guard trainLines.count / batch > 0, valLines.count / batch > 0 else {
-            throw YOLOError("dataset too small for a batch size of \(batch): \(trainLines.count) training and "
+    /// Loaders of `batch` images per step; in data-parallel training `batch` is the per-rank batch
+    /// and each loader reads shard `index` of `count`.
+    func loaders(batchSize batch: Int, shard: (index: Int, count: Int) = (0, 1)) throws -> (train: DataLoader, val: DataLoader) {
+        guard trainLines.count / shard.count / batch > 0, valLines.count / shard.count / batch > 0 else {
+            let ranks = shard.count > 1 ? " on each of \(shard.count) ranks" : ""
+            throw YOLOError("dataset too small for a batch size of \(batch)\(ranks): \(trainLines.count) training and "
                             + "\(valLines.count) validation images (each needs at least one full batch); lower the "
                             + "batch size or add images")
         }
-        return (DataLoader(dataset: trainSet, batchSize: batch, shuffle: true, seed: seed, workers: workers),
-                DataLoader(dataset: valSet, batchSize: batch, shuffle: false, seed: seed, workers: workers))
+        return (DataLoader(dataset: trainSet, batchSize: batch, shuffle: true, seed: seed, workers: workers, shard: shard),
+                DataLoader(dataset: valSet, batchSize: batch, shuffle: false, seed: seed, workers: workers, shard: shard))
     }
 }

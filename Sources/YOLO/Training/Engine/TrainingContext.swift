@@ -18,6 +18,8 @@ public final class TrainingContext {
     public let logFolder: String
     public let valLines: [AnnotationLine]
     public let anchors: [(Double, Double)]
+    /// The other ranks of a data-parallel run (or none).
+    public let peers: TrainingPeers
 
     // Position
     public internal(set) var phase: TrainingPhase
@@ -54,7 +56,8 @@ public final class TrainingContext {
     public internal(set) var resumables: [ResumableState] = []
 
     init(config: TrainConfig, model: Detector, optimizer: Optimizer, device: Device, plan: PhasePlan, logFolder: String,
-         valLines: [AnnotationLine], anchors: [(Double, Double)], start: ResumePoint?, log: @escaping (String) -> Void) {
+         valLines: [AnnotationLine], anchors: [(Double, Double)], start: ResumePoint?, peers: TrainingPeers = SoloPeers(),
+         log: @escaping (String) -> Void) {
         self.config = config
         self.model = model
         self.evaluationModel = model
@@ -64,6 +67,7 @@ public final class TrainingContext {
         self.logFolder = logFolder
         self.valLines = valLines
         self.anchors = anchors
+        self.peers = peers
         self.log = log
         epoch = start?.epoch ?? config.initEpoch
         phase = plan.phase(epoch: epoch, unfrozenAlready: start?.unfrozen ?? false)

@@ -69,6 +69,7 @@ public final class TrainingEngine {
             c.valLoss = try validation.run(context: c, loader: valLoader)
             try each { try $0.afterValidation(c) }
             try each { try $0.afterEpoch(c) }
+            c.stopReason = try c.peers.endEpoch(stopReason: c.stopReason)
             c.clock.recordEpochOverhead(seconds: Date().timeIntervalSince(epochEnded))
             if let reason = c.stopReason {
                 try each { try $0.afterRun(c) }
@@ -91,7 +92,7 @@ public final class TrainingEngine {
             let loaded = Date()
             try timed { try $0.beforeStep(c) }
             let stepStart = Date()
-            let result = try step.run(batch, context: c)
+            let result = try c.peers.average(try step.run(batch, context: c))
             let finished = Date()
             c.stepSeconds += finished.timeIntervalSince(stepStart)
             c.stepsTaken += 1
@@ -101,10 +102,10 @@ public final class TrainingEngine {
             c.lastStep = result
             c.lastStepTime = finished.timeIntervalSince(started)
             c.lastDataTime = loaded.timeIntervalSince(started)
-            c.clock.recordStep(seconds: c.lastStepTime, images: batch.targets.count)
+            c.clock.recordStep(seconds: c.lastStepTime, images: batch.targets.count * c.peers.ranks)
             started = finished
             try timed { try $0.afterStep(c) }
-            if Interruption.requested { return false }
+            if try c.peers.anyRank(Interruption.requested) { return false }
         }
         if !loader.skippedImages.isEmpty { c.log("Warning: \(loader.skippedImages.count) unreadable images skipped so far") }
         return true

@@ -2,7 +2,8 @@ import Foundation
 import TensorCore
 
 /// The mean validation loss of the evaluation weights in eval mode (running statistics), always
-/// over the same batches, with a bar on a terminal.
+/// over the same batches, with a bar on a terminal; in data-parallel training each rank takes its
+/// shard and the mean is over all of them.
 final class Validation {
     let loss: YOLOLoss
     let showBar: Bool
@@ -28,8 +29,10 @@ final class Validation {
             done += 1
             bar?.update(done, status: String(format: "val_loss %.3f", sum / Double(done)))
         }
-        bar?.finish(status: String(format: "val_loss %.3f", sum / Double(max(steps, 1))))
+        let total = try c.peers.validationTotals(sum: sum, batches: done)
+        let mean = total.sum / Double(max(total.batches, 1))
+        bar?.finish(status: String(format: "val_loss %.3f", mean))
         c.log("Finish Validation")
-        return sum / Double(max(steps, 1))
+        return mean
     }
 }

@@ -48,7 +48,8 @@ final class CheckpointHook: TrainingHook {
         let file = path(c, Checkpoints.resumeName)
         try saveResumePoint(c, to: file, atEpochEnd: false)
         c.log("Interrupted at epoch \(c.epoch + 1), batch \(c.batchInEpoch). Saved last_epoch_weights.pth and \(Checkpoints.resumeName) in "
-              + "\(c.config.weightsDir). Continue the same run with: train --resume \(file)")
+              + "\(c.config.weightsDir). Continue the same run with: "
+              + (c.peers.ranks > 1 ? "./scripts/dist_train.sh CONFIG \(c.peers.ranks) --resume \(file)" : "train --resume \(file)"))
     }
 
     private func saveResumePoint(_ c: TrainingContext, to file: String, atEpochEnd: Bool) throws {
