@@ -279,6 +279,37 @@ final class DistributedTests: XCTestCase {
         }
     }
 
+    func testTwoHostsOverNetworkNamespacesTrainExactlyLikeOneHost() throws {
+        guard getuid() == 0 else { throw XCTSkip("network namespaces need root") }
+        let probe = try runProcess(URL(fileURLWithPath: "/bin/sh"), ["-c", "ip netns add ddpprobe\(getpid()) && ip netns del ddpprobe\(getpid())"],
+                                   in: FileManager.default.temporaryDirectory)
+        guard probe.status == 0 else { throw XCTSkip("this machine does not allow network namespaces: \(probe.errors)") }
+        let (root, file) = try project()
+        // One thread per rank on both sides: the two runs then sum in the same order.
+        setenv("OMP_NUM_THREADS", "1", 1)
+        setenv("TRAIN_BIN", try debugBinary("train").path, 1)
+        defer { unsetenv("OMP_NUM_THREADS") }
+        let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("scripts/netns_dist_train.sh")
+        let options = ["UnFreeze_Epoch=1", "Unfreeze_batch_size=4"]
+        let apart = try runProcess(URL(fileURLWithPath: "/bin/bash"), [script.path, file] + options + ["save_dir='two_hosts'"], in: root)
+        XCTAssertEqual(apart.status, 0, apart.output + apart.errors)
+        XCTAssertTrue(apart.output.contains("on ddp-host-a (rank 0), ddp-host-b (rank 1)"), apart.output)
+        let together = try runProcess(try mpirun(), try ranks(2, "train", ["--config", file, "--cfg-options", "distributed=True"]
+                                                                + options + ["save_dir='one_host'"]), in: root)
+        XCTAssertEqual(together.status, 0, together.output + together.errors)
+        func lossLines(_ run: (status: Int32, output: String, errors: String)) -> [String] {
+            run.output.split(separator: "\n").filter { $0.hasPrefix("Epoch(train)") || $0.hasPrefix("Epoch(val)") }
+                .map { $0.replacingOccurrences(of: #"eta: \S+  time: \S+  data_time: \S+  "#, with: "", options: .regularExpression) }
+        }
+        XCTAssertFalse(lossLines(apart).isEmpty)
+        XCTAssertEqual(lossLines(apart), lossLines(together), "the same losses over TCP between two hosts as in one host")
+        XCTAssertEqual(largestDifference(try weights(root.appendingPathComponent("one_host/last_epoch_weights.pth").path),
+                                         try weights(root.appendingPathComponent("two_hosts/last_epoch_weights.pth").path)), 0)
+        let namespaces = try runProcess(URL(fileURLWithPath: "/bin/sh"), ["-c", "ip netns list"], in: root)
+        XCTAssertFalse(namespaces.output.contains("ddpa"), "namespaces left: \(namespaces.output)")
+    }
+
     func testCtrlCOnDistTrainSavesAResumePointFromRankZeroAndTheRunContinuesExactly() throws {
         let (root, file) = try project()
         let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()

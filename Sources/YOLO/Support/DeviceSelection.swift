@@ -7,12 +7,13 @@ import TensorCore
 /// falls back to the CPU with a warning that says why, while an explicit `--device cuda` is an
 /// error. CUDA_VISIBLE_DEVICES is applied by the driver itself.
 public enum DeviceSelection {
-    public static func choose(cuda: Bool, requested: String? = nil, log: (String) -> Void) throws -> Device {
+    /// `gpu` is the device Cuda = True picks (a DDP rank's: its local rank).
+    public static func choose(cuda: Bool, gpu: Int = 0, requested: String? = nil, log: (String) -> Void) throws -> Device {
         let wanted: Device
         if let requested {
             wanted = try Device(parsing: requested)
         } else {
-            wanted = cuda ? .cuda(0) : .cpu
+            wanted = cuda ? .cuda(gpu) : .cpu
         }
         guard case .cuda = wanted else { return .cpu }
         switch CUDA.install() {

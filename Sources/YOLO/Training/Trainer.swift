@@ -67,7 +67,8 @@ public final class Trainer {
         let leader = parallel?.isLeader ?? true
         defer { runLocks = [] }   // the folders are free again once the run ends
         if let parallel { try parallel.checkSameConfiguration(c) }
-        device = try DeviceSelection.choose(cuda: c.cuda, requested: requestedDevice ?? parallel?.device(cuda: c.cuda), log: log)
+        // A DDP rank with Cuda = True takes the GPU of its local rank, as torchrun's LOCAL_RANK.
+        device = try DeviceSelection.choose(cuda: c.cuda, gpu: parallel?.world.localRank ?? 0, requested: requestedDevice, log: log)
         let data = try TrainingData(config: c)
         let kind = try ModelKind(parsing: c.model)
         let model = try kind.make(numClasses: data.classes.count, anchorsMask: c.anchorsMask, seed: UInt64(c.seed))

@@ -9,7 +9,7 @@ import TensorCore
 public final class DataParallel: TrainingPeers, ReplicaSum {
     public let world: Communicator
     let buckets: TensorBuckets
-    /// Seconds spent in the gradient all-reduce over the run, and in the per-step agreement.
+    /// Seconds spent in the gradient all-reduce over the run (waiting for the slowest rank included).
     var reduceSeconds: Double { buckets.seconds }
 
     init(world: Communicator) {

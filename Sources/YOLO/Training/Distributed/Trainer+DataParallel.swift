@@ -101,9 +101,4 @@ extension DataParallel: TrainingHook, ResumableState {
     static func ranks(writing point: ResumePoint) -> Int {
         point.extra.first { $0.0 == "data_parallel" }?.1["world_size"]?.intValue ?? 1
     }
-
-    /// The GPU of this rank when it trains on CUDA: one per rank on its host, as torchrun's LOCAL_RANK.
-    func device(cuda: Bool) -> String? {
-        cuda ? "cuda:\(world.localRank)" : nil
-    }
 }
