@@ -35,6 +35,10 @@ let package = Package(
         // Open MPI opened at run time, and the communication layer of data-parallel training over it.
         .target(name: "CMPI", cSettings: cKernelFlags, linkerSettings: [.linkedLibrary("dl")]),
         .target(name: "Distributed", dependencies: ["TensorCore", "CMPI"]),
+        // Hyperparameter search: search spaces, samplers (random, TPE, BOHB), schedulers (ASHA,
+        // Hyperband), PBT, and the study database over Debian's libsqlite3; nothing of YOLO.
+        .systemLibrary(name: "CSQLite", path: "Sources/CSQLite"),
+        .target(name: "Tuning", dependencies: ["CSQLite"]),
         // Image codecs (libjpeg-turbo, libpng) and pixel loops.
         .target(
             name: "CVision",
@@ -65,6 +69,7 @@ let package = Package(
         .executableTarget(name: "make_pretrain_dataset", dependencies: ["YOLO", argumentParser]),
         .executableTarget(name: "export_weights", dependencies: ["YOLO", "NN", "TensorCore", argumentParser]),
         .executableTarget(name: "train", dependencies: ["YOLO", argumentParser]),
+        .executableTarget(name: "tune", dependencies: ["YOLO", "Tuning", "Vision", argumentParser]),
         .executableTarget(name: "dist_check", dependencies: ["Distributed", argumentParser]),
         .executableTarget(name: "predict", dependencies: ["YOLO", "NN", "Vision", "TensorCore", argumentParser]),
         .executableTarget(name: "get_map", dependencies: ["YOLO", "NN", "Vision", argumentParser]),
@@ -75,6 +80,7 @@ let package = Package(
         .testTarget(name: "CUDABackendTests", dependencies: ["CUDABackend", "TensorCore"]),
         .testTarget(name: "VisionTests", dependencies: ["Vision"], exclude: ["Fixtures"]),
         .testTarget(name: "NNTests", dependencies: ["NN"], exclude: ["Fixtures"]),
-        .testTarget(name: "YOLOTests", dependencies: ["YOLO"], exclude: ["Fixtures"]),
+        .testTarget(name: "TuningTests", dependencies: ["Tuning"]),
+        .testTarget(name: "YOLOTests", dependencies: ["YOLO", "Tuning"], exclude: ["Fixtures"]),
     ]
 )

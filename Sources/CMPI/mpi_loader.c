@@ -39,7 +39,19 @@ static struct {
     int (*abort)(handle, int);
     int (*error_string)(int, char *, int *);
     int (*comm_set_errhandler)(handle, handle);
+    int (*send)(const void *, int, handle, int, int, handle);
+    int (*iprobe)(int, int, handle, int *, void *);
+    int (*recv)(void *, int, handle, int, int, handle, void *);
+    int (*get_count)(const void *, handle, int *);
+    int (*iallreduce)(const void *, void *, int, handle, handle, handle, void **);
+    int (*test)(void **, int *, void *);
+    int (*wait)(void **, void *);
 } mpi;
+
+// Open MPI's MPI_Status (mpi.h): the three public fields, then its own.
+typedef struct { int source, tag, error, cancelled; size_t ucount; } ompi_status;
+#define OMPI_ANY_SOURCE (-1)
+#define OMPI_ANY_TAG (-1)
 
 static handle comm_world, errors_return;
 static handle types[4];
@@ -76,6 +88,9 @@ static int open_library(void) {
         {(void **)&mpi.allgather, "MPI_Allgather"}, {(void **)&mpi.barrier, "MPI_Barrier"},
         {(void **)&mpi.abort, "MPI_Abort"}, {(void **)&mpi.error_string, "MPI_Error_string"},
         {(void **)&mpi.comm_set_errhandler, "MPI_Comm_set_errhandler"},
+        {(void **)&mpi.send, "MPI_Send"}, {(void **)&mpi.iprobe, "MPI_Iprobe"}, {(void **)&mpi.recv, "MPI_Recv"},
+        {(void **)&mpi.get_count, "MPI_Get_count"}, {(void **)&mpi.iallreduce, "MPI_Iallreduce"},
+        {(void **)&mpi.test, "MPI_Test"}, {(void **)&mpi.wait, "MPI_Wait"},
         {&comm_world, "ompi_mpi_comm_world"}, {&errors_return, "ompi_mpi_errors_return"},
         {&types[CMPI_FLOAT], "ompi_mpi_float"}, {&types[CMPI_DOUBLE], "ompi_mpi_double"},
         {&types[CMPI_BYTE], "ompi_mpi_byte"}, {&types[CMPI_INT64], "ompi_mpi_int64_t"},
@@ -150,6 +165,48 @@ int cmpi_allgather(const void *send, int64_t count, void *receive, cmpi_type typ
 }
 
 int cmpi_barrier(void) { return ready() || check(mpi.barrier(comm_world), "MPI_Barrier"); }
+
+int cmpi_iallreduce(void *buffer, int64_t count, cmpi_type type, cmpi_op op, cmpi_request *request) {
+    if (ready()) return 1;
+    if (count >= PIECE) return fail("a non-blocking all-reduce of %lld elements: more than this layer sends at once", (long long)count);
+    return check(mpi.iallreduce(OMPI_IN_PLACE, buffer, (int)count, types[type], ops[op], comm_world, request), "MPI_Iallreduce");
+}
+
+// MPI_STATUS_IGNORE is a null pointer in Open MPI's ABI.
+int cmpi_test(cmpi_request *request, int *done) {
+    if (ready()) return 1;
+    return check(mpi.test(request, done, NULL), "MPI_Test");
+}
+
+int cmpi_wait(cmpi_request *request) {
+    if (ready()) return 1;
+    return check(mpi.wait(request, NULL), "MPI_Wait");
+}
+
+int cmpi_send(const void *bytes, int64_t count, int destination, int tag) {
+    if (ready()) return 1;
+    if (count >= PIECE) return fail("a message of %lld bytes: more than this layer sends at once", (long long)count);
+    return check(mpi.send(bytes, (int)count, types[CMPI_BYTE], destination, tag, comm_world), "MPI_Send");
+}
+
+int cmpi_probe(int *waiting, int *source, int *tag, int64_t *count) {
+    if (ready()) return 1;
+    ompi_status status = {0};
+    if (check(mpi.iprobe(OMPI_ANY_SOURCE, OMPI_ANY_TAG, comm_world, waiting, &status), "MPI_Iprobe")) return 1;
+    if (!*waiting) return 0;
+    int n = 0;
+    if (check(mpi.get_count(&status, types[CMPI_BYTE], &n), "MPI_Get_count")) return 1;
+    *source = status.source;
+    *tag = status.tag;
+    *count = n;
+    return 0;
+}
+
+int cmpi_receive(void *bytes, int64_t count, int source, int tag) {
+    if (ready()) return 1;
+    ompi_status status = {0};
+    return check(mpi.recv(bytes, (int)count, types[CMPI_BYTE], source, tag, comm_world, &status), "MPI_Recv");
+}
 
 int cmpi_finalize(void) {
     if (!initialized) return 0;

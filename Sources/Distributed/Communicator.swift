@@ -19,6 +19,9 @@ public protocol Communicator: AnyObject {
 
     func allReduce(_ values: UnsafeMutableBufferPointer<Float>, _ op: ReduceOp) throws
     func allReduce(_ values: UnsafeMutableBufferPointer<Double>, _ op: ReduceOp) throws
+    /// Starts an in-place sum of `values` over the ranks and returns at once; the buffer must stay
+    /// untouched until the returned reduction's `wait` (DDP reduces buckets while backward runs).
+    func startAllReduce(_ values: UnsafeMutableBufferPointer<Float>) throws -> PendingReduction
     func broadcast(_ bytes: UnsafeMutableRawBufferPointer, root: Int) throws
     /// Every rank's `bytes` (all of the same length), in rank order.
     func allGather(_ bytes: UnsafeRawBufferPointer, into result: UnsafeMutableRawBufferPointer) throws
@@ -88,6 +91,20 @@ extension Communicator {
     }
 }
 
+/// An all-reduce under way.
+public protocol PendingReduction: AnyObject {
+    /// Lets the library move it on; true once it is complete.
+    func test() throws -> Bool
+    /// Blocks until it is complete.
+    func wait() throws
+}
+
+/// A reduction that was complete when it started (one process).
+final class CompletedReduction: PendingReduction {
+    func test() throws -> Bool { true }
+    func wait() throws {}
+}
+
 /// A run of one process: every collective is the identity.
 public final class SingleProcess: Communicator {
     public init() {}
@@ -99,6 +116,7 @@ public final class SingleProcess: Communicator {
     public var transport: String { "single process" }
     public func allReduce(_ values: UnsafeMutableBufferPointer<Float>, _ op: ReduceOp) throws {}
     public func allReduce(_ values: UnsafeMutableBufferPointer<Double>, _ op: ReduceOp) throws {}
+    public func startAllReduce(_ values: UnsafeMutableBufferPointer<Float>) throws -> PendingReduction { CompletedReduction() }
     public func broadcast(_ bytes: UnsafeMutableRawBufferPointer, root: Int) throws {}
     public func allGather(_ bytes: UnsafeRawBufferPointer, into result: UnsafeMutableRawBufferPointer) throws {
         result.copyMemory(from: bytes)

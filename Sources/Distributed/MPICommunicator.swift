@@ -31,7 +31,7 @@ public final class MPICommunicator: Communicator {
         if code != 0 { throw DistributedError(String(cString: cmpi_last_error())) }
     }
 
-    private func guarded(_ what: String, _ body: () -> Int32) throws {
+    fileprivate func guarded(_ what: String, _ body: () -> Int32) throws {
         watchdog.enter(what)
         defer { watchdog.leave() }
         try Self.check(body())
@@ -53,6 +53,43 @@ public final class MPICommunicator: Communicator {
     public func allReduce(_ values: UnsafeMutableBufferPointer<Double>, _ op: ReduceOp) throws {
         guard let base = values.baseAddress, values.count > 0 else { return }
         try guarded("an all-reduce of \(values.count) doubles") { cmpi_allreduce(nil, base, Int64(values.count), CMPI_DOUBLE, Self.code(op)) }
+    }
+
+    public func startAllReduce(_ values: UnsafeMutableBufferPointer<Float>) throws -> PendingReduction {
+        var request: cmpi_request?
+        if let base = values.baseAddress, values.count > 0 {
+            try Self.check(cmpi_iallreduce(base, Int64(values.count), CMPI_FLOAT, CMPI_SUM, &request))
+        }
+        return MPIReduction(request: request, count: values.count, communicator: self)
+    }
+
+    /// A started MPI_Iallreduce; waiting for it is guarded like any collective.
+    final class MPIReduction: PendingReduction {
+        private var request: cmpi_request?
+        private var done: Bool
+        let count: Int
+        unowned let communicator: MPICommunicator
+
+        init(request: cmpi_request?, count: Int, communicator: MPICommunicator) {
+            self.request = request
+            self.done = request == nil
+            self.count = count
+            self.communicator = communicator
+        }
+
+        func test() throws -> Bool {
+            guard !done else { return true }
+            var flag: Int32 = 0
+            try MPICommunicator.check(cmpi_test(&request, &flag))
+            done = flag != 0
+            return done
+        }
+
+        func wait() throws {
+            guard !done else { return }
+            try communicator.guarded("an all-reduce of a \(count)-float gradient bucket") { cmpi_wait(&request) }
+            done = true
+        }
     }
 
     public func broadcast(_ bytes: UnsafeMutableRawBufferPointer, root: Int) throws {

@@ -74,7 +74,7 @@ public final class TensorBuckets {
         }
     }
 
-    private static func read(_ t: Tensor, into target: UnsafeMutableBufferPointer<Float>) throws {
+    static func read(_ t: Tensor, into target: UnsafeMutableBufferPointer<Float>) throws {
         if t.device == .cpu && t.isContiguous {
             target.baseAddress!.update(from: t.dataAddress.assumingMemoryBound(to: Float.self), count: t.count)
         } else {
@@ -83,7 +83,7 @@ public final class TensorBuckets {
         }
     }
 
-    private static func write(_ source: UnsafeMutableBufferPointer<Float>, scaledBy factor: Float, into t: Tensor) throws {
+    static func write(_ source: UnsafeMutableBufferPointer<Float>, scaledBy factor: Float, into t: Tensor) throws {
         if factor != 1 { for i in source.indices { source[i] *= factor } }
         if t.device == .cpu && t.isContiguous {
             t.dataAddress.assumingMemoryBound(to: Float.self).update(from: source.baseAddress!, count: t.count)

@@ -33,6 +33,14 @@ struct TrainCommand: ParsableCommand {
     @Flag(name: .customLong("allow-partial-weights"),
           help: "Train even when model_path / pretrained weights fill less than half of the backbone.")
     var allowPartialWeights = false
+    @Option(name: .customLong("metrics-file"),
+            help: ArgumentHelp("Append one JSON line per epoch ({\"epoch\": 3, \"val_loss\": 0.41, \"mAP\": 0.87}) to this file, "
+                               + "flushed at once (tune follows its trials this way).", valueName: "file"))
+    var metricsFile: String?
+    @Option(name: .customLong("stop-after-epoch"),
+            help: ArgumentHelp("End the run cleanly after this epoch (the schedule still runs to UnFreeze_Epoch); "
+                               + "train --resume continues it.", valueName: "N"))
+    var stopAfterEpoch: Int?
 
     /// `--resume` with no file (last argument, or followed by another option) means the latest.
     static func main() {
@@ -74,10 +82,15 @@ struct TrainCommand: ParsableCommand {
                           + "\(config) and the options given now")
                 }
             }
+            if let stop = stopAfterEpoch, stop < 1 {
+                throw YOLOError("--stop-after-epoch \(stop): give an epoch from 1 to UnFreeze_Epoch (\(settings.unfreezeEpoch))")
+            }
             Interruption.install()
             let trainer = Trainer(config: settings)
             trainer.requestedDevice = device
             trainer.allowPartialBackbone = allowPartialWeights
+            trainer.metricsFile = metricsFile
+            trainer.stopAfterEpoch = stopAfterEpoch
             let outcome = try trainer.run(resumeFrom: resume)
             if outcome.interrupted { Foundation.exit(130) }
             guard outcome.isLeader else { return }

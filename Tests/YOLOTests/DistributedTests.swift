@@ -1,11 +1,13 @@
 import Distributed
 import Foundation
 import NN
+import Tuning
 import XCTest
 @testable import YOLO
 
 /// DDP through the real executables under Open MPI's mpirun on this machine: the collectives with
-/// values known by hand, 2 ranks x 4 images against 1 process x 8 (the same weights with sync_bn),
+/// values known by hand, 2 ranks x 4 images against 1 process x 8 (the same weights with sync_bn)
+/// and against DP's 2 replicas in one process,
 /// rank-0-only output, a rank killed with kill -9, ranks with different configurations, Ctrl-C and
 /// resume; and the pieces (shards, configuration digest, launch checks) on their own.
 final class DistributedTests: XCTestCase {
@@ -106,10 +108,9 @@ final class DistributedTests: XCTestCase {
         XCTAssertThrowsError(try Trainer(config: c).joinDataParallel(environment: ["OMPI_COMM_WORLD_SIZE": "2", "OMPI_COMM_WORLD_RANK": "1"])) {
             assertMessage($0, contains: ["rank 1 of 2", "distributed = False", "distributed = True"])
         }
-        c.distributed = true
-        c.distTimeout = 0
-        XCTAssertThrowsError(try Trainer(config: c).joinDataParallel(environment: ["OMPI_COMM_WORLD_SIZE": "2", "OMPI_COMM_WORLD_RANK": "0"])) {
-            assertMessage($0, contains: ["dist_timeout = 0"])
+        // A timeout that could never be met is refused with the parameter file, before any rank joins.
+        XCTAssertThrowsError(try TrainConfig.load(text: "distributed = True\ndist_timeout = 0", source: "d.swift-config")) {
+            assertMessage($0, contains: ["d.swift-config", "dist_timeout = 0.0", "more than 0"])
         }
     }
 
@@ -143,7 +144,7 @@ final class DistributedTests: XCTestCase {
         return worst / max(scale, 1e-12)
     }
 
-    func testTwoRanksWithSyncBNTrainTheWeightsOfOneProcessWithTheWholeBatch() throws {
+    func testTwoRanksWithSyncBNTrainTheWeightsOfOneProcessWithTheWholeBatchAndDPTheWeightsOfDDP() throws {
         let (root, file) = try project()
         let common = ["--config", file, "--cfg-options", "Unfreeze_batch_size=8", "optimizer_type='sgd'", "Init_lr=1e-2"]
         let single = try runTool("train", common + ["save_dir='single'"], in: root)
@@ -153,6 +154,12 @@ final class DistributedTests: XCTestCase {
         XCTAssertEqual(synced.status, 0, synced.output + synced.errors)
         XCTAssertTrue(synced.output.contains("DDP: 2 ranks over MPI"), synced.output)
         XCTAssertTrue(synced.output.contains("Unfreeze_batch_size 8 = 2 x 4"), synced.output)
+        // The gradient buckets start their all-reduce while backward still runs (YOLOv4-tiny: a 1 MB
+        // first bucket, then the rest), and the weights still equal one process's.
+        let overlap = try XCTUnwrap(synced.output.range(of: #"(\d+) of (\d+) buckets started during backward"#, options: .regularExpression),
+                                    synced.output)
+        let counts = synced.output[overlap].split(separator: " ").compactMap { Int($0) }
+        XCTAssertGreaterThan(counts[0], 0, String(synced.output[overlap]))
         let perRank = try runProcess(try mpirun(), try ranks(2, "train", common + ["save_dir='per_rank'", "distributed=True"]), in: root)
         XCTAssertEqual(perRank.status, 0, perRank.output + perRank.errors)
 
@@ -162,6 +169,16 @@ final class DistributedTests: XCTestCase {
         print("largest weight difference to 1 x 8 after 4 steps: 2 x 4 with sync_bn \(withSync), without \(withoutSync)")
         XCTAssertLessThan(withSync, 1e-4, "2 x 4 with sync_bn should train 1 x 8's weights up to float noise")
         XCTAssertGreaterThan(withoutSync, 10 * withSync, "without sync_bn each rank normalises with its own batch statistics")
+
+        // DP: one process, 2 replicas on the one CPU, each normalising its half of the batch (the
+        // images of one DDP rank), one loss over the gathered outputs: DDP's weights without sync_bn.
+        let dp = try runTool("train", common + ["save_dir='dp'", "dp_replicas=2"], in: root)
+        XCTAssertEqual(dp.status, 0, dp.output + dp.errors)
+        XCTAssertTrue(dp.output.contains("DP on the CPU: 2 replicas share its one device") && dp.output.contains("dist_train.sh"), dp.output)
+        let dpToDDP = largestDifference(try weights(root.appendingPathComponent("per_rank/last_epoch_weights.pth").path),
+                                        try weights(root.appendingPathComponent("dp/last_epoch_weights.pth").path))
+        print("DP with 2 replicas against DDP 2 x 4 without sync_bn: \(dpToDDP)")
+        XCTAssertLessThan(dpToDDP, 1e-4, "DP's replicas should train DDP's weights up to float noise")
 
         // Rank 0 alone prints the run's lines and writes: one log folder, one set of weights.
         XCTAssertEqual(synced.output.components(separatedBy: "Start Train").count - 1, 2, "one line per epoch, from rank 0 only")
@@ -334,5 +351,42 @@ final class DistributedTests: XCTestCase {
         let difference = largestDifference(try weights(root.appendingPathComponent("straight/last_epoch_weights.pth").path),
                                            try weights(root.appendingPathComponent("resumed/last_epoch_weights.pth").path))
         XCTAssertLessThan(difference, 1e-6, "the interrupted and resumed DDP run should end with the uninterrupted run's weights")
+    }
+
+    // MARK: tune under mpirun
+
+    func testTuneUnderMpirunRunsTheTrialsOnTheOtherRanks() throws {
+        let (root, c) = try tinyTrainingProject(self, training: 4, validation: 2)
+        let file = try tinyParameterFile(root: root, c, epochs: 1)
+        try write("Init_lr = loguniform(1e-4, 1e-2)\n", root.appendingPathComponent("space.txt"))
+        let study = root.appendingPathComponent("study")
+        let run = try runProcess(try mpirun(), try ranks(3, "tune", ["--config", file, "--space", "space.txt", "--algo", "random",
+                                                                      "--trials", "3", "--metric", "val_loss", "--study-dir", study.path]),
+                                 in: root)
+        XCTAssertEqual(run.status, 0, run.output + run.errors)
+        XCTAssertTrue(run.output.contains("1 at once on each of ranks 1-2"), run.output)
+        let trials = try StudyDatabase(path: study.appendingPathComponent("study.db").path).trials()
+        XCTAssertEqual(trials.map(\.state), [.complete, .complete, .complete])
+        XCTAssertTrue(trials.allSatisfy { $0.reports.map(\.epoch) == [1] })
+        var ranksUsed: Set<String> = []
+        for t in trials {
+            let log = try String(contentsOf: study.appendingPathComponent(String(format: "trial_%04d/train.log", t.number)), encoding: .utf8)
+            let header = String(log.prefix { $0 != "\n" })
+            if let r = header.range(of: #"\(rank \d"#, options: .regularExpression) { ranksUsed.insert(String(header[r].dropFirst())) }
+            XCTAssertFalse(log.contains("distributed = False"), "a trial is not a rank of tune's job: \(log)")
+        }
+        XCTAssertEqual(ranksUsed, ["rank 1", "rank 2"], "trials run on the worker ranks, never on rank 0")
+        XCTAssertTrue(FileManager.default.fileExists(atPath: study.appendingPathComponent("best_config.swift-config").path))
+    }
+
+    func testTuneUnderMpirunRefusesPBTAndEndsEveryRank() throws {
+        let (root, c) = try tinyTrainingProject(self, training: 4, validation: 2)
+        let file = try tinyParameterFile(root: root, c, epochs: 1)
+        try write("Init_lr = loguniform(1e-4, 1e-2)\n", root.appendingPathComponent("space.txt"))
+        let run = try runProcess(try mpirun(), try ranks(2, "tune", ["--config", file, "--space", "space.txt", "--algo", "pbt",
+                                                                      "--metric", "val_loss", "--study-dir", "s"]), in: root)
+        XCTAssertNotEqual(run.status, 0)
+        XCTAssertTrue(run.errors.contains("--algo pbt under mpirun"), run.errors)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: root.appendingPathComponent("s").path))
     }
 }

@@ -22,6 +22,17 @@ int cmpi_allreduce(const void *send, void *receive, int64_t count, cmpi_type typ
 int cmpi_broadcast(void *buffer, int64_t count, cmpi_type type, int root);
 int cmpi_allgather(const void *send, int64_t count, void *receive, cmpi_type type);
 int cmpi_barrier(void);
+// A non-blocking in-place all-reduce (count below 2^30): started here, completed by cmpi_wait;
+// cmpi_test lets MPI progress it meanwhile (*done = 1 once complete; the request is then freed).
+typedef void *cmpi_request;
+int cmpi_iallreduce(void *buffer, int64_t count, cmpi_type type, cmpi_op op, cmpi_request *request);
+int cmpi_test(cmpi_request *request, int *done);
+int cmpi_wait(cmpi_request *request);
+// Messages between two ranks (bytes, with a tag): a blocking send, a test for a waiting message
+// from any rank (*waiting = 1 with its source, tag and size), and the receive of that message.
+int cmpi_send(const void *bytes, int64_t count, int destination, int tag);
+int cmpi_probe(int *waiting, int *source, int *tag, int64_t *count);
+int cmpi_receive(void *bytes, int64_t count, int source, int tag);
 int cmpi_finalize(void);
 // Ends every rank of the job (MPI_Abort on the world).
 void cmpi_abort(int code);

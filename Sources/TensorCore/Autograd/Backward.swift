@@ -1,8 +1,10 @@
 extension Tensor {
     /// Reverse-mode differentiation from this tensor. A scalar output needs no gradient
     /// argument; otherwise pass the gradient of the final result with respect to this tensor.
-    /// Leaves accumulate into `grad`; the graph is freed afterwards.
-    public func backward(_ gradient: Tensor? = nil) throws {
+    /// Leaves accumulate into `grad`; the graph is freed afterwards. `leafReady` is called for each
+    /// leaf as soon as its gradient is final (every operation that used it has been differentiated),
+    /// while the rest of backward still runs: DDP starts reducing gradients there.
+    public func backward(_ gradient: Tensor? = nil, leafReady: ((Tensor) throws -> Void)? = nil) throws {
         guard requiresGrad else {
             throw TensorError("backward: this tensor does not require grad "
                               + "(no input of the operations that made it had requiresGrad set)")
@@ -29,6 +31,8 @@ extension Tensor {
                 guard let node = tensor.gradNode else {
                     // A fresh copy: the same gradient tensor may reach several leaves, and optimizers update in place.
                     tensor.grad = try tensor.grad.map { try $0 + g } ?? g.clone()
+                    // Reverse post-order is topological: every consumer of this leaf came before it.
+                    try leafReady?(tensor)
                     continue
                 }
                 guard let rule = node.rule else {

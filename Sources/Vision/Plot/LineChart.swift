@@ -7,6 +7,10 @@ public struct LineChart {
         public var color: RGB
         public var lineWidth: Int
         public var dashed: Bool
+        /// A cross on the last point (a tuning trial stopped there).
+        public var endMarker = false
+        /// Listed in the legend (many similar curves show better without one entry each).
+        public var inLegend = true
 
         public init(name: String, x: [Double]? = nil, y: [Double], color: RGB, lineWidth: Int = 2, dashed: Bool = false) {
             self.name = name
@@ -43,12 +47,19 @@ public struct LineChart {
             for (i, (a, b)) in zip(points, points.dropFirst()).enumerated() where !s.dashed || i % 2 == 0 {
                 image.drawLine(x0: a.0, y0: a.1, x1: b.0, y1: b.1, color: s.color, lineWidth: s.lineWidth)
             }
+            if s.endMarker, let (cx, cy) = points.last {
+                let r = 4 * max(1, min(width, height) / 400)
+                image.drawLine(x0: cx - r, y0: cy - r, x1: cx + r, y1: cy + r, color: s.color, lineWidth: s.lineWidth)
+                image.drawLine(x0: cx - r, y0: cy + r, x1: cx + r, y1: cy - r, color: s.color, lineWidth: s.lineWidth)
+            }
         }
         drawLegend(on: &image, area: area)
         return image
     }
 
     private func drawLegend(on image: inout Image, area: PlotArea) {
+        let series = self.series.filter(\.inLegend)
+        guard !series.isEmpty else { return }
         let scale = max(1, min(image.width, image.height) / 400)
         let rowHeight = 12 * scale
         let textWidth = series.map { BitmapFont.size(of: $0.name, scale: scale).width }.max() ?? 0

@@ -10,6 +10,8 @@ public struct TrainConfig {
     public var syncBN = false
     /// Seconds a DDP rank waits in a collective for the others before the job is ended.
     public var distTimeout = 300.0
+    /// DP: replicas of the model in one process (0: every visible GPU with Cuda = True).
+    public var dpReplicas = 0
     public var fp16 = false
     /// The 16-bit type of fp16 = True: auto, float16 or bfloat16.
     public var ampDtype = "auto"
@@ -75,6 +77,7 @@ public struct TrainConfig {
         ("seed", .int, "seed of every random choice"),
         ("distributed", .bool, "DDP over several GPUs"),
         ("sync_bn", .bool, "synchronised BatchNorm (DDP only)"),
+        ("dp_replicas", .int, "DP (distributed = False): model replicas in one process, one per GPU; 0 = every visible GPU with Cuda = True"),
         ("dist_timeout", .double, "DDP: seconds a rank waits for the others before the whole job is ended (at an epoch end, where rank 0 evaluates and saves, at least an hour)"),
         ("fp16", .bool, "mixed precision: 16-bit convolutions, float32 master weights"),
         ("amp_dtype", .choice(["auto", "float16", "bfloat16"]),
@@ -201,6 +204,7 @@ public struct TrainConfig {
         case "distributed": distributed = try bool()
         case "sync_bn": syncBN = try bool()
         case "dist_timeout": distTimeout = try double()
+        case "dp_replicas": dpReplicas = try int()
         case "fp16": fp16 = try bool()
         case "amp_dtype": ampDtype = try string().lowercased()
         case "save_half": saveHalf = try bool()
@@ -257,6 +261,9 @@ public struct TrainConfig {
         }
     }
 
+    /// Whether `name` is a key of the parameter file.
+    public static func isKey(_ name: String) -> Bool { keys.contains { $0.name == name } }
+
     /// The closest known key by edit distance (case-insensitive), when close enough to be a typo.
     static func nearestKey(to key: String) -> String? {
         func distance(_ a: String, _ b: String) -> Int {
@@ -288,6 +295,8 @@ public struct TrainConfig {
             throw fail("\(name) = \(value): BatchNorm needs a batch size of at least 2")
         }
         guard unfreezeEpoch > 0 else { throw fail("UnFreeze_Epoch = \(unfreezeEpoch): must be positive") }
+        guard dpReplicas >= 0 else { throw fail("dp_replicas = \(dpReplicas): expected 0 (every visible GPU) or a number of replicas") }
+        guard distTimeout > 0 else { throw fail("dist_timeout = \(distTimeout): expected the seconds a rank may wait for the others (more than 0)") }
         guard freezeEpoch >= 0, freezeEpoch <= unfreezeEpoch else {
             throw fail("Freeze_Epoch = \(freezeEpoch) must be between 0 and UnFreeze_Epoch = \(unfreezeEpoch)")
         }

@@ -31,4 +31,14 @@ public enum OutputFolders {
         close(fd)
         unlink(probe)
     }
+
+    /// Whether `path` lies in `folder` (both taken from the working directory when relative).
+    public static func isInside(_ path: String, _ folder: String) -> Bool {
+        func absolute(_ p: String) -> String {
+            let full = p.hasPrefix("/") ? p : FileManager.default.currentDirectoryPath + "/" + p
+            return (full as NSString).standardizingPath
+        }
+        let inner = absolute(path), outer = absolute(folder)
+        return inner == outer || inner.hasPrefix(outer.hasSuffix("/") ? outer : outer + "/")
+    }
 }

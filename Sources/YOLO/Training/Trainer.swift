@@ -22,6 +22,10 @@ public final class Trainer {
     public var allowPartialBackbone = false
     /// Overrides `Cuda` when set (train's --device).
     public var requestedDevice: String?
+    /// train's --metrics-file: one JSON line per epoch (val_loss, mAP) for a process that follows it.
+    public var metricsFile: String?
+    /// train's --stop-after-epoch: end the run after this epoch, resumable.
+    public var stopAfterEpoch: Int?
     /// Where the model and batches live; chosen at the start of `run`.
     public private(set) var device: Device = .cpu
     /// Held while a run goes on: one run per folder.
@@ -94,6 +98,10 @@ public final class Trainer {
         let step = StandardStep(loss: loss, clipNorm: c.clipGradNorm)
         let reduce = parallel.map { [GradientAllReduce(parallel: $0, model: model, broadcastsBuffers: !c.syncBN)] as [StepExtension] } ?? []
         step.extensions = try reduce + precision(model: model, data: data, parallel: parallel).stepExtensions() + stepExtensions
+        if parallel == nil, let replicas = try makeReplicas(kind: kind, model: model, classes: data.classes.count) {
+            step.outputs = replicas.outputs
+            step.extensions.insert(replicas, at: 0)   // the replicas' gradients are the model's before anything reads them
+        }
         let ranks = parallel?.ranks ?? 1, rank = parallel?.world.rank ?? 0
         let engine = TrainingEngine(context: context, step: step, hooks: hooks,
                                     validation: Validation(loss: loss, showBar: showsBars && leader),
@@ -128,7 +136,14 @@ public final class Trainer {
             let removed = StaleFiles.removeTemporaries(in: folder)
             if !removed.isEmpty { log("Removed \(removed.count) unfinished save(s) of an earlier run in \(folder): \(removed.joined(separator: ", "))") }
         }
-        return try TrainingLog(saveDir: c.saveDir, resumeFolder: start?.logFolder, epochsDone: start?.epoch ?? 0,
+        var resumeFolder = start?.logFolder
+        if let folder = resumeFolder, !OutputFolders.isInside(folder, c.saveDir) {
+            // A resume point from another run's folder (PBT copies the best trial's): the loss logs
+            // continue in a copy here, and the other run's folder is left as it is.
+            resumeFolder = try TrainingLog.branch(from: folder, into: c.saveDir)
+            log("Resuming a run of \(folder): its logs continue in \(resumeFolder!)")
+        }
+        return try TrainingLog(saveDir: c.saveDir, resumeFolder: resumeFolder, epochsDone: start?.epoch ?? 0,
                                evaluation: c.evalFlag, evalPeriod: c.evalPeriod)
     }
 
@@ -162,6 +177,7 @@ public final class Trainer {
         hooks.append(EvaluationHook())
         hooks.append(EpochLogHook(logs: logs))
         if c.patience > 0 { hooks.append(EarlyStoppingHook(patience: c.patience)) }
+        if metricsFile != nil || stopAfterEpoch != nil { hooks.append(MetricsFileHook(path: metricsFile, stopAfterEpoch: stopAfterEpoch)) }
         hooks.append(CheckpointHook())
         if let afterStep {
             hooks.append(ClosureHook(afterStep: { afterStep($0.epoch, $0.batchInEpoch, $0.lastStep?.loss ?? 0) }))

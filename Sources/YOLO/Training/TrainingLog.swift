@@ -31,13 +31,31 @@ public final class TrainingLog {
                              unlessCount: Self.numbers(folder + "/epoch_val_loss.txt").count)
             if !m.isEmpty { try Self.rewrite(maps, folder + "/epoch_map.txt", unlessCount: m.count) }
         } else {
-            let formatter = DateFormatter()
-            formatter.dateFormat = "yyyy_MM_dd_HH_mm_ss"
-            formatter.locale = Locale(identifier: "en_US_POSIX")
-            folder = try Self.claimFolder((saveDir as NSString).appendingPathComponent("loss_" + formatter.string(from: Date())))
+            folder = try Self.claimFolder(Self.timestampedFolder(in: saveDir))
             if evaluation { try Self.append("0", to: folder + "/epoch_map.txt") }
         }
         tensorBoard = try? TensorBoardWriter(folder: folder)
+    }
+
+    /// A new log folder in `saveDir` holding copies of `folder`'s files (a run resumed from another
+    /// run's resume point continues its curves here).
+    static func branch(from folder: String, into saveDir: String) throws -> String {
+        let copy = try claimFolder(timestampedFolder(in: saveDir))
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? [] where !name.hasPrefix("events.") {
+            let source = (folder as NSString).appendingPathComponent(name)
+            var isFolder: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: source, isDirectory: &isFolder), !isFolder.boolValue else { continue }
+            try FileManager.default.copyItem(atPath: source, toPath: (copy as NSString).appendingPathComponent(name))
+        }
+        return copy
+    }
+
+    /// `<saveDir>/loss_%Y_%m_%d_%H_%M_%S` for now, the reference's name.
+    static func timestampedFolder(in saveDir: String) -> String {
+        let formatter = DateFormatter()
+        formatter.dateFormat = "yyyy_MM_dd_HH_mm_ss"
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        return (saveDir as NSString).appendingPathComponent("loss_" + formatter.string(from: Date()))
     }
 
     /// Creates a folder no other run has: `base`, else `base_2`, `base_3`, ... (mkdir is atomic, so

@@ -8,13 +8,18 @@ import TensorCore
 /// (`ReplicaSum`) and the loss (global normalisers) ask for it.
 public final class DataParallel: TrainingPeers, ReplicaSum {
     public let world: Communicator
+    /// Broadcasts of weights and buffers.
     let buckets: TensorBuckets
-    /// Seconds spent in the gradient all-reduce over the run (waiting for the slowest rank included).
-    var reduceSeconds: Double { buckets.seconds }
+    /// The gradient all-reduce, overlapped with backward.
+    let gradients: GradientBuckets
+    /// Seconds the steps spent in the gradient all-reduce over the run, beyond what overlapped with
+    /// backward (waiting for the slowest rank included).
+    var reduceSeconds: Double { gradients.seconds }
 
     init(world: Communicator) {
         self.world = world
         buckets = TensorBuckets(communicator: world)
+        gradients = GradientBuckets(communicator: world)
     }
 
     public var ranks: Int { world.worldSize }
@@ -141,8 +146,14 @@ final class GradientAllReduce: StepExtension {
         return try body()
     }
 
+    func beforeBackward(_ parameters: [(String, Parameter)]) throws {
+        try parallel.gradients.begin(parameters.map(\.1.value))
+    }
+
+    func gradientReady(_ leaf: Tensor) throws { try parallel.gradients.ready(leaf) }
+
     func processGradients(_ parameters: [(String, Parameter)], context: TrainingContext) throws -> Bool {
-        try parallel.buckets.allReduce(parameters.reversed().compactMap(\.1.value.grad), average: true)
+        try parallel.gradients.finish(average: true)
         return true
     }
 }

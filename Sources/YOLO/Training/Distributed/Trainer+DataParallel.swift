@@ -1,3 +1,4 @@
+import CUDABackend
 import Distributed
 import Foundation
 import NN
@@ -25,9 +26,6 @@ extension Trainer {
             if config.syncBN { log("sync_bn = True: ignored with one rank") }
             return nil
         }
-        guard config.distTimeout > 0 else {
-            throw YOLOError("dist_timeout = \(config.distTimeout): expected the seconds a rank may wait for the others (more than 0)")
-        }
         let parallel = DataParallel(world: try World.join(environment: environment, timeout: config.distTimeout))
         parallel.epochEndTimeout = max(config.distTimeout, 3600)
         return parallel
@@ -52,6 +50,38 @@ extension Trainer {
             let norms = model.namedModules().compactMap { $0.1 as? BatchNorm2d }
             for (i, norm) in norms.enumerated() { norm.replicas = parallel; norm.replicaTag = i }
         }
+    }
+
+    /// DP's replicas (`distributed = False`): with Cuda = True one per visible GPU (or `dp_replicas`
+    /// of them), as the reference wraps its model in nn.DataParallel; on the CPU only when
+    /// `dp_replicas` asks, all on its one device (which tests the logic, and says so).
+    func makeReplicas(kind: ModelKind, model: Detector, classes: Int) throws -> Replicas? {
+        let c = config
+        let devices: [Device]
+        switch device {
+        case .cuda(let first):
+            let visible = (try? CUDA.install().get()) ?? 1
+            let wanted = c.dpReplicas == 0 ? visible : c.dpReplicas
+            guard wanted > 1 else { return nil }
+            guard first == 0, wanted <= visible else {
+                throw YOLOError("dp_replicas = \(wanted) on \(device): DP takes cuda:0 to cuda:\(wanted - 1), and \(visible) GPU(s) are "
+                                + "visible (CUDA_VISIBLE_DEVICES chooses them); use dp_replicas = 1 for one GPU")
+            }
+            devices = (0..<wanted).map { .cuda($0) }
+        default:
+            guard c.dpReplicas > 1 else { return nil }
+            log("DP on the CPU: \(c.dpReplicas) replicas share its one device, which only costs time (the replica logic runs as it "
+                + "would on several GPUs); to use several cores, train with DDP: ./scripts/dist_train.sh CONFIG N")
+            devices = Array(repeating: .cpu, count: c.dpReplicas)
+        }
+        let copies = try devices.dropFirst().map { d -> (Detector, Device) in
+            let replica = try kind.make(numClasses: classes, anchorsMask: c.anchorsMask, seed: UInt64(c.seed))
+            try replica.to(device: d)
+            return (replica, d)
+        }
+        log("DP: \(devices.count) replicas (\(devices.map { "\($0)" }.joined(separator: ", "))); each step's batch split among them, "
+            + "one loss on \(devices[0]), the gradients summed there")
+        return Replicas(model: model, copies: copies, modelDevice: devices[0])
     }
 
     /// "host-a (ranks 0-1), host-b (ranks 2-3)".
@@ -86,8 +116,10 @@ extension Trainer {
     func logReduceCost(_ parallel: DataParallel, _ context: TrainingContext) {
         guard context.stepsTaken > 0, context.stepSeconds > 0 else { return }
         let perStep = parallel.reduceSeconds / Double(context.stepsTaken)
-        log(String(format: "DDP: gradient all-reduce %.1f ms per step (%.1f%% of the step)", perStep * 1000,
-                   100 * parallel.reduceSeconds / context.stepSeconds))
+        let g = parallel.gradients
+        log(String(format: "DDP: gradient all-reduce %.1f ms per step beyond what overlapped with backward (%.1f%% of the step); "
+                   + "%d of %d buckets started during backward", perStep * 1000, 100 * parallel.reduceSeconds / context.stepSeconds,
+                   g.startedEarly, g.bucketsReduced))
     }
 }
 

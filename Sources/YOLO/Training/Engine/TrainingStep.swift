@@ -36,6 +36,10 @@ extension TrainingStep {
 public protocol StepExtension: AnyObject {
     func forward(_ body: () throws -> [Tensor]) throws -> [Tensor]
     func scale(loss: Tensor) throws -> Tensor
+    /// Just before backward, with the parameters that will get gradients; then, during backward,
+    /// each leaf as soon as its gradient is final (DDP starts its bucket all-reduces there).
+    func beforeBackward(_ parameters: [(String, Parameter)]) throws
+    func gradientReady(_ leaf: Tensor) throws
     func processGradients(_ parameters: [(String, Parameter)], context: TrainingContext) throws -> Bool
     func accepts(gradientNorm: Double) -> Bool
     func afterOptimizer(skipped: Bool, context: TrainingContext) throws
@@ -44,6 +48,8 @@ public protocol StepExtension: AnyObject {
 extension StepExtension {
     public func forward(_ body: () throws -> [Tensor]) throws -> [Tensor] { try body() }
     public func scale(loss: Tensor) throws -> Tensor { loss }
+    public func beforeBackward(_ parameters: [(String, Parameter)]) throws {}
+    public func gradientReady(_ leaf: Tensor) throws {}
     public func processGradients(_ parameters: [(String, Parameter)], context: TrainingContext) throws -> Bool { true }
     public func accepts(gradientNorm: Double) -> Bool { true }
     public func afterOptimizer(skipped: Bool, context: TrainingContext) throws {}
@@ -55,6 +61,8 @@ public final class StandardStep: TrainingStep {
     public let loss: YOLOLoss
     public let clipNorm: Double
     public var extensions: [StepExtension] = []
+    /// How the step gets the model's outputs for a batch (DP's replicas); nil: the model itself.
+    public var outputs: ((Tensor) throws -> [Tensor])?
     public var resumableStates: [ResumableState] { extensions.compactMap { $0 as? ResumableState } }
 
     public init(loss: YOLOLoss, clipNorm: Double = 0) {
@@ -66,7 +74,8 @@ public final class StandardStep: TrainingStep {
         let model = context.model, optimizer = context.optimizer
         optimizer.zeroGrad()
         let images = try batch.images.to(device: context.device)
-        let outputs = try extensions.reduce({ try model.outputs(images) }) { inner, ext in { try ext.forward(inner) } }()
+        let forward = { try self.outputs?(images) ?? model.outputs(images) }
+        let outputs = try extensions.reduce(forward) { inner, ext in { try ext.forward(inner) } }()
         let terms = try loss.terms(outputs, targets: batch.targets)
         let value = try terms.total.item()
         guard value.isFinite else {
@@ -76,7 +85,10 @@ public final class StandardStep: TrainingStep {
         }
         var scaled = terms.total
         for ext in extensions { scaled = try ext.scale(loss: scaled) }
-        try scaled.backward()
+        let trainable = optimizer.groups.flatMap(\.parameters).filter { $0.1.requiresGrad }
+        for ext in extensions { try ext.beforeBackward(trainable) }
+        let extensions = self.extensions
+        try scaled.backward(leafReady: extensions.isEmpty ? nil : { leaf in for ext in extensions { try ext.gradientReady(leaf) } })
 
         let parameters = optimizer.groups.flatMap(\.parameters).filter { $0.1.requiresGrad && $0.1.value.grad != nil }
         var apply = true

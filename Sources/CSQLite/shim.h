@@ -1,0 +1,2 @@
+// Debian's libsqlite3-dev: the study database of `tune`.
+#include <sqlite3.h>
