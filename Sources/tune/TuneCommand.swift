@@ -26,6 +26,8 @@ struct TuneCommand: ParsableCommand {
             best_config.swift-config (the base file with the best values: train --config it), best_config.yaml, and the \
             pictures metric_per_trial.png, metric_vs_<key>.png, learning_curves.png. Ctrl-C (or a crash) stops the study; \
             tune --resume <study> continues it without losing or repeating a finished trial.
+
+            Several machines: mpirun -np N tune ... (rank 0 runs the study, ranks 1..N-1 run the trials, --parallel each).
             """)
 
     @Option(help: "The base parameter file every trial starts from.") var config = "train.swift-config"
