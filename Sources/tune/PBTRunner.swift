@@ -60,6 +60,7 @@ final class PBTRunner {
                     try exploitAndExplore(after: goal, generation: generation)
                     generation += 1
                     try database.setSetting("pbt_generation", String(generation))
+                    trialEnded?()   // the exports and pictures follow each generation
                 }
             }
             usleep(200_000)

@@ -96,6 +96,11 @@ struct TuneCommand: ParsableCommand {
         try world.finish()
     }
 
+    /// The exports during a study: a failure is said and the study goes on (the database has everything).
+    static func write(_ exports: StudyExports, _ trials: [TrialRecord], _ table: LiveTable) {
+        do { try exports.write(trials) } catch { table.note("Warning: the study's files were not rewritten: \(error)") }
+    }
+
     static let pbtUnderMPI = "--algo pbt under mpirun: PBT members copy each other's resume points, which other hosts cannot "
         + "reach; run PBT on one machine (--parallel K)"
 
@@ -135,12 +140,12 @@ struct TuneCommand: ParsableCommand {
         let trials: () -> [TrialRecord]
         if settings.algorithm == .pbt {
             let runner = try PBTRunner(settings: settings, space: space, database: database, launcher: launcher, table: table)
-            runner.trialEnded = { try? exports.write(runner.trials) }
+            runner.trialEnded = { [unowned runner] in Self.write(exports, runner.trials, table) }
             ending = try runner.run()
             trials = { runner.trials }
         } else {
             let runner = try StudyRunner(settings: settings, space: space, database: database, pool: pool, table: table)
-            runner.trialEnded = { try? exports.write(runner.trials) }
+            runner.trialEnded = { [unowned runner] in Self.write(exports, runner.trials, table) }
             ending = try runner.run()
             trials = { runner.trials }
         }
