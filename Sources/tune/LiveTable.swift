@@ -1,5 +1,6 @@
 import Foundation
 import Tuning
+import YOLO
 
 /// What the user watches while a study runs: on a terminal, a table redrawn in place (trial,
 /// values, epoch, metric, state, the best so far) under the lines of events; elsewhere (a log
@@ -60,14 +61,14 @@ final class LiveTable {
         let elapsed = Date().timeIntervalSince(began)
         var line = "tune \(settings.algorithm.rawValue): \(trials.count)/\(settings.trials) trials (\(count(.complete)) complete, "
             + "\(count(.pruned)) pruned, \(count(.failed)) failed, \(running.count) running), \(epochs) epochs trained, "
-            + "elapsed \(Self.clock(elapsed))"
+            + "elapsed \(RunClock.format(elapsed))"
         // What is left if every unfinished trial trains to the end: a bound when trials are pruned.
         let remaining = trials.filter { $0.state == .running }.reduce(0) { $0 + settings.maxEpochs - $1.epoch }
             + max(0, settings.trials - trials.count) * settings.maxEpochs
         if epochs > 0, remaining > 0 {
             // The study's own throughput so far (trials in parallel included).
             let eta = Double(remaining) * elapsed / Double(epochs)
-            line += (prunes ? ", eta at most " : ", eta ") + Self.clock(eta)
+            line += (prunes ? ", eta at most " : ", eta ") + RunClock.format(eta)
         }
         if let best = Self.best(trials, settings.metric) {
             line += ", best \(settings.metric.format(best.value)) (trial \(best.number))"
@@ -113,10 +114,5 @@ final class LiveTable {
     static func short(_ v: ParameterValue) -> String {
         if case .number(let x) = v, x != x.rounded() { return String(format: "%.4g", x) }
         return v.description
-    }
-
-    static func clock(_ seconds: Double) -> String {
-        let s = Int(seconds.rounded())
-        return s >= 3600 ? String(format: "%d:%02d:%02d", s / 3600, s / 60 % 60, s % 60) : String(format: "%d:%02d", s / 60, s % 60)
     }
 }

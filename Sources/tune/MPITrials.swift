@@ -82,7 +82,7 @@ final class RemoteTrial: TrialHandle {
     let world: MPICommunicator
     var pruned = false
     var restartedFromScratch = false
-    var reports: [(epoch: Int, valLoss: Double?, map: Double?)] = []
+    var reports: [EpochLine] = []
     var status: Int32?
     var reason = ""
     private var interrupted = false
@@ -93,7 +93,7 @@ final class RemoteTrial: TrialHandle {
         self.world = world
     }
 
-    func newReports() -> [(epoch: Int, valLoss: Double?, map: Double?)] {
+    func newReports() -> [EpochLine] {
         defer { reports = [] }
         return reports
     }

@@ -29,6 +29,7 @@ final class PBTRunner {
     }
 
     var order: [String] { space.names }
+    var ledger: StudyLedger { StudyLedger(settings: settings, database: database) }
 
     /// The epoch the current generation trains to.
     func target(generation: Int) -> Int { min(settings.pbtInterval * (generation + 1), settings.maxEpochs) }
@@ -71,7 +72,7 @@ final class PBTRunner {
 
     private func createPopulation() throws {
         while trials.count < settings.trials {
-            var sampler = RandomSampler(seed: settings.seed &+ UInt64(trials.count) &* 0x9E37_79B9_7F4A_7C15)
+            var sampler = RandomSampler(seed: settings.proposalSeed(trials.count))
             var member = TrialRecord(number: trials.count, values: sampler.propose(space: space, history: []))
             member.started = Date().timeIntervalSince1970
             try database.insert(member, order: order)
@@ -119,13 +120,8 @@ final class PBTRunner {
         }
     }
 
-    private func record(_ r: (epoch: Int, valLoss: Double?, map: Double?), trial n: Int) throws {
-        guard let value = settings.metric.value(valLoss: r.valLoss, map: r.map) else { return }
-        let report = TrialReport(epoch: r.epoch, value: value, valLoss: r.valLoss, map: r.map)
-        try database.addReport(trial: n, report)
-        trials[n].reports.append(report)
-        trials[n].epoch = r.epoch
-        trials[n].value = value
+    private func record(_ r: EpochLine, trial n: Int) throws {
+        guard try ledger.add(r, to: &trials[n]) != nil else { return }
         try database.update(trials[n], order: order)
     }
 

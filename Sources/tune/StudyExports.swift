@@ -9,7 +9,8 @@ import YOLO
 /// the best values and their metric) and the pictures.
 struct StudyExports {
     let settings: StudySettings
-    let order: [String]
+    let space: SearchSpace
+    var order: [String] { space.names }
     let folder: String
 
     var csvPath: String { folder + "/tune_results.csv" }
@@ -22,7 +23,7 @@ struct StudyExports {
             try writeAtomically(Data(try bestConfig(best).utf8), to: bestConfigPath)
             try writeAtomically(Data(yaml(best, of: trials).utf8), to: bestYAMLPath)
         }
-        try StudyPictures(settings: settings, order: order, folder: folder).draw(trials)
+        try StudyPictures(settings: settings, space: space, folder: folder).draw(trials)
     }
 
     func csv(_ trials: [TrialRecord]) -> String {
@@ -114,13 +115,6 @@ struct StudyExports {
 
     /// The `# ...` end of a line, outside quotes.
     static func comment(of line: String) -> String? {
-        var quote: Character?
-        for i in line.indices {
-            let c = line[i]
-            if let q = quote { if c == q { quote = nil } } else if c == "'" || c == "\"" { quote = c } else if c == "#" {
-                return String(line[i...])
-            }
-        }
-        return nil
+        ParameterFileSyntax.commentStart(in: line).map { String(line[$0...]) }
     }
 }

@@ -8,7 +8,7 @@ import Vision
 /// where they stopped, the best in red).
 struct StudyPictures {
     let settings: StudySettings
-    let order: [String]
+    let space: SearchSpace
     let folder: String
 
     static let complete = RGB(31, 119, 180), pruned = RGB(170, 170, 170), failed = RGB(214, 39, 40), best = RGB(214, 39, 40)
@@ -20,7 +20,9 @@ struct StudyPictures {
         let ended = trials.filter { ($0.state == .complete || $0.state == .pruned) && $0.value?.isFinite == true }
         guard !ended.isEmpty else { return }
         try perTrial(ended).render().save(folder + "/metric_per_trial.png")
-        for key in order { try against(key, ended).render().save(folder + "/metric_vs_\(key).png") }
+        for (key, distribution) in space.parameters {
+            try against(key, distribution, ended).render().save(folder + "/metric_vs_\(key).png")
+        }
         try curves(trials).render().save(folder + "/learning_curves.png")
     }
 
@@ -43,18 +45,17 @@ struct StudyPictures {
                          yLabel: axis, series: series)
     }
 
-    func against(_ key: String, _ ended: [TrialRecord]) -> ScatterChart {
-        let distribution = settingsDistribution(key)
+    func against(_ key: String, _ distribution: Distribution, _ ended: [TrialRecord]) -> ScatterChart {
         var label = key
         func x(_ v: ParameterValue) -> Double? {
             switch (distribution, v) {
-            case (.logUniform?, .number(let n)): return log10(n)
-            case (.choice(let options)?, _): return options.firstIndex(of: v).map(Double.init)
+            case (.logUniform, .number(let n)): return log10(n)
+            case (.choice(let options), _): return options.firstIndex(of: v).map(Double.init)
             default: return v.number
             }
         }
-        if case .logUniform? = distribution { label = "log10(\(key))" }
-        if case .choice(let options)? = distribution {
+        if case .logUniform = distribution { label = "log10(\(key))" }
+        if case .choice(let options) = distribution {
             label = key + ": " + options.enumerated().map { "\($0.offset) = \($0.element)" }.joined(separator: ", ")
         }
         func points(_ state: TrialState) -> [(Double, Double)] {
@@ -83,9 +84,5 @@ struct StudyPictures {
         series.append(.init(name: "pruned (x where stopped)", x: [], y: [], color: Self.pruned))
         series.append(.init(name: "other trials", x: [], y: [], color: Self.complete))
         return LineChart(title: "Learning curves (\(settings.metric.title) by epoch)", xLabel: "epoch", yLabel: axis, series: series)
-    }
-
-    private func settingsDistribution(_ key: String) -> Distribution? {
-        (try? SpaceFile.parse(settings.spaceText, file: settings.spacePath))?.parameters.first { $0.name == key }?.distribution
     }
 }

@@ -46,6 +46,7 @@ final class StudyRunner {
     }
 
     var order: [String] { space.names }
+    var ledger: StudyLedger { StudyLedger(settings: settings, database: database) }
 
     // MARK: The loop
 
@@ -117,14 +118,10 @@ final class StudyRunner {
         table.note("Trial \(n) starts again from epoch 1 (no resume point where it continued)")
     }
 
-    private func record(_ r: (epoch: Int, valLoss: Double?, map: Double?), for run: TrialHandle) throws {
+    private func record(_ r: EpochLine, for run: TrialHandle) throws {
         let n = run.number
-        guard let value = settings.metric.value(valLoss: r.valLoss, map: r.map) else { return }
-        let report = TrialReport(epoch: r.epoch, value: value, valLoss: r.valLoss, map: r.map)
-        try database.addReport(trial: n, report)
-        trials[n].reports.append(report)
-        trials[n].epoch = r.epoch
-        trials[n].value = value
+        guard let report = try ledger.add(r, to: &trials[n]) else { return }
+        let value = report.value
         guard !run.pruned, scheduler?.report(trial: n, epoch: r.epoch, objective: settings.metric.direction.objective(value)) == .stop else {
             try database.update(trials[n], order: order)
             return
@@ -189,7 +186,7 @@ final class StudyRunner {
     /// The values of trial `number`: a pure function of the study's seed and its finished trials,
     /// so a resumed study proposes what an uninterrupted one would.
     func propose(number: Int) -> [String: ParameterValue] {
-        let seed = settings.seed &+ UInt64(number) &* 0x9E37_79B9_7F4A_7C15
+        let seed = settings.proposalSeed(number)
         switch settings.algorithm {
         case .random, .asha, .hyperband, .pbt:
             var sampler = RandomSampler(seed: seed)

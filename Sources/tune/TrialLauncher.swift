@@ -73,7 +73,7 @@ protocol TrialHandle: AnyObject {
     /// It had to start again from epoch 0 (no resume point where it was continued): its old reports are void.
     var restartedFromScratch: Bool { get set }
     /// Epoch lines since the last call: (epoch, val_loss, mAP).
-    func newReports() -> [(epoch: Int, valLoss: Double?, map: Double?)]
+    func newReports() -> [EpochLine]
     /// Its exit status once it has ended.
     func poll() -> Int32?
     func interrupt()
@@ -140,7 +140,7 @@ final class LocalTrial: TrialHandle {
     func interrupt() { process.interrupt() }
     func failureReason(status: Int32) -> String { launcher.failureReason(of: number, status: status) }
 
-    func newReports() -> [(epoch: Int, valLoss: Double?, map: Double?)] {
+    func newReports() -> [EpochLine] {
         guard let handle = FileHandle(forReadingAtPath: metricsPath) else { return [] }
         defer { try? handle.close() }
         handle.seek(toFileOffset: offset)

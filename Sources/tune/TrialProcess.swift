@@ -47,8 +47,6 @@ final class TrialProcess {
         Glibc.kill(pid, SIGINT)
     }
 
-    /// Ends it at once (a trial that did not stop after being asked).
-    func killNow() { if exitStatus == nil { _ = Glibc.kill(pid, SIGKILL) } }
 
     /// Reaps the child without waiting; its exit status once it has ended (128 + n for signal n).
     func poll() -> Int32? {
@@ -59,12 +57,6 @@ final class TrialProcess {
         let code = status & 0x7f == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
         exitStatus = code
         return code
-    }
-
-    /// Blocks until the child has ended.
-    func wait() -> Int32 {
-        while poll() == nil { usleep(50_000) }
-        return exitStatus!
     }
 }
 

@@ -109,10 +109,8 @@ struct TuneCommand: ParsableCommand {
         let settings: StudySettings, folder: String, database: StudyDatabase, space: SearchSpace, trainBinary: String
         do {
             if world != nil && resume == nil && algo == .pbt { throw TuneError(Self.pbtUnderMPI) }
-            (settings, folder, database) = try resume.map(reopen) ?? create()
+            (settings, folder, database, space) = try resume.map(reopen) ?? create()
             if world != nil && settings.algorithm == .pbt { throw TuneError(Self.pbtUnderMPI) }
-            space = try SpaceCheck.space(text: settings.spaceText, file: settings.spacePath, settings: settings)
-            try SpaceCheck.metric(settings: settings, space: space)
             trainBinary = try Self.trainBinary()
         } catch {
             if let world { _ = try? world.broadcast("") }   // the workers end too
@@ -128,7 +126,7 @@ struct TuneCommand: ParsableCommand {
                                      threadsPerTrial: nil)
         let pool: TrialPool = remote ?? LocalPool(launcher: launcher, capacity: settings.parallel)
         let table = LiveTable(settings: settings, order: space.names)
-        let exports = StudyExports(settings: settings, order: space.names, folder: folder)
+        let exports = StudyExports(settings: settings, space: space, folder: folder)
         print("Study \(folder): \(settings.algorithm.rawValue), \(settings.trials) trials of at most \(settings.maxEpochs) epochs, "
               + (world.map { "\(settings.parallel) at once on each of ranks 1-\($0.worldSize - 1)" } ?? "\(settings.parallel) at once")
               + ", \(settings.metric.title) (\(settings.metric.direction.rawValue)); searching " + space.names.joined(separator: ", "))
@@ -203,7 +201,10 @@ struct TuneCommand: ParsableCommand {
     }
 
     /// A new study: its settings from the options, its folder and database.
-    private func create() throws -> (StudySettings, String, StudyDatabase) {
+    /// A study ready to run: its settings, folder, database and checked space.
+    typealias PreparedStudy = (settings: StudySettings, folder: String, database: StudyDatabase, space: SearchSpace)
+
+    private func create() throws -> PreparedStudy {
         guard let space else { throw TuneError("give --space FILE (the search space), or --resume STUDY to continue a study") }
         guard let spaceText = try? String(contentsOfFile: space, encoding: .utf8) else { throw TuneError("\(space): cannot read the search-space file") }
         guard let configText = try? String(contentsOfFile: config, encoding: .utf8) else { throw TuneError("\(config): cannot read the parameter file") }
@@ -227,18 +228,18 @@ struct TuneCommand: ParsableCommand {
         // Everything is checked before the study folder exists.
         let checked = try SpaceCheck.space(text: spaceText, file: space, settings: settings)
         try SpaceCheck.metric(settings: settings, space: checked)
-        let folder = absolute(studyDir ?? (base.saveDir as NSString).appendingPathComponent("tune_" + Self.timestamp()))
+        let folder = absolute(studyDir ?? (base.saveDir as NSString).appendingPathComponent("tune_" + TrainingLog.timestamp()))
         if FileManager.default.fileExists(atPath: folder + "/study.db") {
             throw TuneError("\(folder) holds a study already: continue it with --resume \(folder), or give another --study-dir")
         }
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         let database = try StudyDatabase(path: folder + "/study.db")
         try database.setSetting(StudySettings.databaseKey, try settings.encoded())
-        return (settings, folder, database)
+        return (settings, folder, database, checked)
     }
 
     /// A study to continue: its settings from its database; --trials and --parallel may be raised.
-    private func reopen(_ study: String) throws -> (StudySettings, String, StudyDatabase) {
+    private func reopen(_ study: String) throws -> PreparedStudy {
         let folder = study.hasPrefix("/") ? study : (FileManager.default.currentDirectoryPath as NSString).appendingPathComponent(study)
         let path = folder + "/study.db"
         guard FileManager.default.fileExists(atPath: path) else { throw TuneError("--resume \(study): no study.db in that folder") }
@@ -251,15 +252,11 @@ struct TuneCommand: ParsableCommand {
         for option in ["--algo", "--metric", "--max-epochs", "--space", "--config", "--cfg-options", "--seed"] where given.contains(option) {
             print("Note: \(option) is ignored with --resume: the study keeps the settings it began with (trials and parallel may change)")
         }
+        // The parameter file's rules may have changed since the study began: its space is checked again.
+        let space = try SpaceCheck.space(text: settings.spaceText, file: settings.spacePath, settings: settings)
+        try SpaceCheck.metric(settings: settings, space: space)
         try database.setSetting(StudySettings.databaseKey, try settings.encoded())
-        return (settings, folder, database)
-    }
-
-    static func timestamp() -> String {
-        let formatter = DateFormatter()
-        formatter.dateFormat = "yyyy_MM_dd_HH_mm_ss"
-        formatter.locale = Locale(identifier: "en_US_POSIX")
-        return formatter.string(from: Date())
+        return (settings, folder, database, space)
     }
 
     /// `train` beside this executable.

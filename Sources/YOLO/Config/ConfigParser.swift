@@ -34,13 +34,20 @@ struct ConfigParser {
 
     /// Removes a `#` comment that is not inside quotes.
     private func stripComment(_ line: String) -> String {
+        ParameterFileSyntax.commentStart(in: line).map { String(line[..<$0]) } ?? line
+    }
+}
+
+/// Pieces of the parameter file's syntax that tools writing such files need (tune's best_config).
+public enum ParameterFileSyntax {
+    /// Where the line's `#` comment starts, outside quotes; nil when it has none.
+    public static func commentStart(in line: String) -> String.Index? {
         var quote: Character?
-        for (i, c) in line.enumerated() {
-            if let q = quote { if c == q { quote = nil } } else if c == "'" || c == "\"" { quote = c } else if c == "#" {
-                return String(line.prefix(i))
-            }
+        for i in line.indices {
+            let c = line[i]
+            if let q = quote { if c == q { quote = nil } } else if c == "'" || c == "\"" { quote = c } else if c == "#" { return i }
         }
-        return line
+        return nil
     }
 }
 

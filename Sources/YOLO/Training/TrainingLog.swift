@@ -52,10 +52,15 @@ public final class TrainingLog {
 
     /// `<saveDir>/loss_%Y_%m_%d_%H_%M_%S` for now, the reference's name.
     static func timestampedFolder(in saveDir: String) -> String {
+        (saveDir as NSString).appendingPathComponent("loss_" + timestamp())
+    }
+
+    /// `%Y_%m_%d_%H_%M_%S`, as the reference names its loss folders (tune its study folders too).
+    public static func timestamp(_ date: Date = Date()) -> String {
         let formatter = DateFormatter()
         formatter.dateFormat = "yyyy_MM_dd_HH_mm_ss"
         formatter.locale = Locale(identifier: "en_US_POSIX")
-        return (saveDir as NSString).appendingPathComponent("loss_" + formatter.string(from: Date()))
+        return formatter.string(from: date)
     }
 
     /// Creates a folder no other run has: `base`, else `base_2`, `base_3`, ... (mkdir is atomic, so
