@@ -167,6 +167,17 @@ int ck_batchnorm_backward(int64_t n, int64_t c, int64_t h, int64_t w, float eps,
                           const float *var, const float *scale, const float *shift, float *diff_src,
                           float *diff_scale, float *diff_shift);
 
+// Training batch norm with the following activation fused (0 none, 1 leaky ReLU with slope alpha,
+// 2 mish): dst = act(bn(src)), mean and var (biased) are outputs. The backward recomputes the
+// normalised values from src and the saved statistics; diff_scale / diff_shift / diff_src may be NULL.
+int ck_batchnorm_act_forward(int64_t n, int64_t c, int64_t h, int64_t w, float eps, int activation, float alpha,
+                             const float *src, const float *scale, const float *shift, float *dst, float *mean,
+                             float *var);
+int ck_batchnorm_act_backward(int64_t n, int64_t c, int64_t h, int64_t w, float eps, int activation, float alpha,
+                              const float *src, const float *diff_dst, const float *mean, const float *var,
+                              const float *scale, const float *shift, float *diff_src, float *diff_scale,
+                              float *diff_shift);
+
 typedef struct {
     int64_t n, c, h, w;
     int64_t kh, kw, stride_h, stride_w, pad_h, pad_w;

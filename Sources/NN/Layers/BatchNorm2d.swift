@@ -31,14 +31,38 @@ public final class BatchNorm2d: Module {
     }
 
     public override func forward(_ x: Tensor) throws -> Tensor {
+        try forward(x, then: .none)
+    }
+
+    /// False runs training as batch norm then the activation op, one after the other: the chain
+    /// the fused kernel replaces, kept to compare against (tests, benchmarks).
+    nonisolated(unsafe) public static var fusesTrainingActivation = true
+
+    /// The layer followed by an activation. In training without sync_bn the two run as one fused
+    /// operation; otherwise the activation is applied to the layer's output.
+    public func forward(_ x: Tensor, then activation: FusedActivation) throws -> Tensor {
         let y: Tensor
         if isTraining, let replicas {
-            y = try synchronisedForward(x, sum: replicas)
+            y = try applying(activation, to: synchronisedForward(x, sum: replicas))
+        } else if isTraining && BatchNorm2d.fusesTrainingActivation {
+            y = try x.batchNormActivation(weight: weight.value, bias: bias.value, runningMean: runningMean.value,
+                                          runningVar: runningVar.value, activation: activation, momentum: momentum,
+                                          epsilon: epsilon)
         } else {
-            y = try x.batchNorm2d(weight: weight.value, bias: bias.value, runningMean: runningMean.value,
-                                  runningVar: runningVar.value, training: isTraining, momentum: momentum, epsilon: epsilon)
+            y = try applying(activation, to: x.batchNorm2d(weight: weight.value, bias: bias.value,
+                                                           runningMean: runningMean.value, runningVar: runningVar.value,
+                                                           training: isTraining, momentum: momentum,
+                                                           epsilon: epsilon))
         }
         if isTraining { try withNoGrad { try batchesTracked.value.add_(batchesTracked.value.scalarLike(1)) } }
         return y
+    }
+
+    private func applying(_ activation: FusedActivation, to y: Tensor) throws -> Tensor {
+        switch activation {
+        case .none: return y
+        case .leakyRelu(let slope): return try y.leakyRelu(slope)
+        case .mish: return try y.mish()
+        }
     }
 }

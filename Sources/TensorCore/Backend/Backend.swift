@@ -60,6 +60,15 @@ public protocol Backend: AnyObject {
                           training: Bool, epsilon: Float, into out: Tensor) throws
     func batchNormBackward(_ x: Tensor, gradOut: Tensor, mean: Tensor, variance: Tensor, scale: Tensor, shift: Tensor,
                            epsilon: Float, gradInput: Tensor, gradScale: Tensor, gradShift: Tensor) throws
+    /// Training batch norm (batch statistics into `mean` and the biased `variance`) with the
+    /// activation that follows it applied in the same pass.
+    func batchNormActivationForward(_ x: Tensor, scale: Tensor, shift: Tensor, mean: Tensor, variance: Tensor,
+                                    epsilon: Float, activation: FusedActivation, into out: Tensor) throws
+    /// Its backward from the block's input and the saved statistics (the normalised tensor is
+    /// recomputed, not kept); any gradient may be skipped with nil.
+    func batchNormActivationBackward(_ x: Tensor, gradOut: Tensor, mean: Tensor, variance: Tensor, scale: Tensor,
+                                     shift: Tensor, epsilon: Float, activation: FusedActivation, gradInput: Tensor?,
+                                     gradScale: Tensor?, gradShift: Tensor?) throws
     /// Opaque bytes the max-pool backward needs (uint8 tensor), or nil in inference.
     func maxPool2dWorkspaceBytes(_ p: Pool2dParameters) throws -> Int
     func maxPool2dForward(_ x: Tensor, into out: Tensor, workspace: Tensor?, _ p: Pool2dParameters) throws
@@ -150,7 +159,48 @@ public struct Pool2dParameters: Hashable, Sendable {
     public var outWidth: Int { (width + 2 * padW - kernelW) / strideW + 1 }
 }
 
+extension FusedActivation {
+    /// The same function as an elementwise op (nil for none).
+    public var unaryOp: UnaryOp? {
+        switch self {
+        case .none: return nil
+        case .leakyRelu(let slope): return .leakyRelu(slope)
+        case .mish: return .mish
+        }
+    }
+}
+
 extension Backend {
+    /// Batch norm + activation composed from the separate kernels, for backends without a fused one.
+    public func batchNormActivationForward(_ x: Tensor, scale: Tensor, shift: Tensor, mean: Tensor, variance: Tensor,
+                                           epsilon: Float, activation: FusedActivation, into out: Tensor) throws {
+        guard let op = activation.unaryOp else {
+            return try batchNormForward(x, scale: scale, shift: shift, mean: mean, variance: variance, training: true,
+                                        epsilon: epsilon, into: out)
+        }
+        let normalised = try x.emptyLike()
+        try batchNormForward(x, scale: scale, shift: shift, mean: mean, variance: variance, training: true,
+                             epsilon: epsilon, into: normalised)
+        try unary(op, normalised, into: out)
+    }
+
+    public func batchNormActivationBackward(_ x: Tensor, gradOut: Tensor, mean: Tensor, variance: Tensor, scale: Tensor,
+                                            shift: Tensor, epsilon: Float, activation: FusedActivation,
+                                            gradInput: Tensor?, gradScale: Tensor?, gradShift: Tensor?) throws {
+        var gradNormalised = gradOut
+        if let op = activation.unaryOp {
+            // The normalised tensor again: the batch statistics as fixed ones.
+            let normalised = try x.emptyLike()
+            try batchNormForward(x, scale: scale, shift: shift, mean: mean, variance: variance, training: false,
+                                 epsilon: epsilon, into: normalised)
+            gradNormalised = try x.emptyLike()
+            try unaryGrad(op, x: normalised, y: normalised, dy: gradOut, into: gradNormalised)
+        }
+        try batchNormBackward(x, gradOut: gradNormalised, mean: mean, variance: variance, scale: scale, shift: shift,
+                              epsilon: epsilon, gradInput: gradInput ?? x.emptyLike(),
+                              gradScale: gradScale ?? scale.emptyLike(), gradShift: gradShift ?? shift.emptyLike())
+    }
+
     public func conv2dBackward(_ gradOut: Tensor, input: Tensor, weight: Tensor, gradInput: Tensor?, gradWeight: Tensor?,
                         gradBias: Tensor?, _ p: Conv2dParameters) throws {
         if let gradInput { try conv2dBackwardData(gradOut, weight, into: gradInput, p) }

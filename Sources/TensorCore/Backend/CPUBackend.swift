@@ -140,12 +140,7 @@ final class CPUBackend: Backend {
     func conv2dForwardFused(_ input: Tensor, _ weight: Tensor, _ bias: Tensor?, into out: Tensor, _ p: Conv2dParameters,
                             activation: FusedActivation) throws {
         var params = p.kernelParams
-        let (kind, alpha): (Int32, Float)
-        switch activation {
-        case .none: (kind, alpha) = (0, 0)
-        case .leakyRelu(let slope): (kind, alpha) = (1, slope)
-        case .mish: (kind, alpha) = (2, 0)
-        }
+        let (kind, alpha) = activation.kernelCode
         let (x, w) = (try emulated(input, p), try emulated(weight, p))
         try checkKernel(ck_conv_forward_fused(&params, x.floats, w.floats, bias?.floats, out.mutableFloats, kind, alpha),
                         "conv2d (fused)")
@@ -187,6 +182,26 @@ final class CPUBackend: Backend {
         try checkKernel(ck_batchnorm_backward(n, c, h, w, epsilon, x.floats, gradOut.floats, mean.floats, variance.floats,
                                               scale.floats, shift.floats, gradInput.mutableFloats, gradScale.mutableFloats,
                                               gradShift.mutableFloats), "batch_norm backward")
+    }
+
+    func batchNormActivationForward(_ x: Tensor, scale: Tensor, shift: Tensor, mean: Tensor, variance: Tensor,
+                                    epsilon: Float, activation: FusedActivation, into out: Tensor) throws {
+        let (n, c, h, w) = try nchw(x, "batch_norm + activation")
+        let (kind, alpha) = activation.kernelCode
+        try checkKernel(ck_batchnorm_act_forward(n, c, h, w, epsilon, kind, alpha, x.floats, scale.floats, shift.floats,
+                                                 out.mutableFloats, mean.mutableFloats, variance.mutableFloats),
+                        "batch_norm + activation")
+    }
+
+    func batchNormActivationBackward(_ x: Tensor, gradOut: Tensor, mean: Tensor, variance: Tensor, scale: Tensor,
+                                     shift: Tensor, epsilon: Float, activation: FusedActivation, gradInput: Tensor?,
+                                     gradScale: Tensor?, gradShift: Tensor?) throws {
+        let (n, c, h, w) = try nchw(x, "batch_norm + activation backward")
+        let (kind, alpha) = activation.kernelCode
+        try checkKernel(ck_batchnorm_act_backward(n, c, h, w, epsilon, kind, alpha, x.floats, gradOut.floats, mean.floats,
+                                                  variance.floats, scale.floats, shift.floats, gradInput?.mutableFloats,
+                                                  gradScale?.mutableFloats, gradShift?.mutableFloats),
+                        "batch_norm + activation backward")
     }
 
     func maxPool2dWorkspaceBytes(_ p: Pool2dParameters) throws -> Int {
@@ -331,5 +346,16 @@ extension Pool2dParameters {
         ck_pool_params(n: Int64(batch), c: Int64(channels), h: Int64(height), w: Int64(width), kh: Int64(kernelH),
                        kw: Int64(kernelW), stride_h: Int64(strideH), stride_w: Int64(strideW), pad_h: Int64(padH),
                        pad_w: Int64(padW), oh: Int64(outHeight), ow: Int64(outWidth))
+    }
+}
+
+extension FusedActivation {
+    /// The C kernels' activation code and parameter (ckernels.h).
+    var kernelCode: (Int32, Float) {
+        switch self {
+        case .none: return (0, 0)
+        case .leakyRelu(let slope): return (1, slope)
+        case .mish: return (2, 0)
+        }
     }
 }

@@ -84,21 +84,9 @@ extension Tensor {
     public func batchNorm2d(weight: Tensor, bias: Tensor, runningMean: Tensor, runningVar: Tensor,
                             training: Bool, momentum: Float = 0.1, epsilon: Float = 1e-5) throws -> Tensor {
         let x = self
-        try Tensor.sameDevice("batch_norm", [x, weight, bias, runningMean, runningVar])
-        try x.requireFloat32("batch_norm")
-        try x.requireRank(4, "batch_norm", "input")
+        let perChannel = try checkBatchNorm("batch_norm", weight: weight, bias: bias, runningMean: runningMean,
+                                            runningVar: runningVar, training: training)
         let c = x.shape[1]
-        for (name, t) in [("weight", weight), ("bias", bias), ("running_mean", runningMean), ("running_var", runningVar)] {
-            guard t.shape == [c] else {
-                throw TensorError("batch_norm: \(name) of shape \(describe(t.shape)) should be [\(c)] for input \(describe(x.shape))")
-            }
-            try t.requireFloat32("batch_norm")
-        }
-        let perChannel = x.shape[0] * x.shape[2] * x.shape[3]
-        if training && perChannel < 2 {
-            throw TensorError("batch_norm: training needs more than one value per channel, input is \(describe(x.shape)) "
-                              + "(use a batch size of at least 2)")
-        }
         let input = try x.contiguous()
         let scale = try weight.contiguous(), shift = try bias.contiguous()
         let out = try input.emptyLike()
@@ -108,11 +96,8 @@ extension Tensor {
             variance = try Tensor.empty([c], device: x.device)
             try x.backend.batchNormForward(input, scale: scale, shift: shift, mean: mean, variance: variance,
                                            training: true, epsilon: epsilon, into: out)
-            try withNoGrad {
-                let unbiased = try variance * (Float(perChannel) / Float(perChannel - 1))
-                try runningMean.copy_(from: runningMean * (1 - momentum) + mean * momentum)
-                try runningVar.copy_(from: runningVar * (1 - momentum) + unbiased * momentum)
-            }
+            try Tensor.updateRunningStatistics(runningMean, runningVar, batchMean: mean, batchVariance: variance,
+                                               count: perChannel, momentum: momentum)
         } else {
             mean = try runningMean.contiguous().clone()
             variance = try runningVar.contiguous().clone()
@@ -136,6 +121,67 @@ extension Tensor {
             return [try gradOut * (scale * invStd).reshape(perC),
                     try (gradOut * xHat).sum(axes: [0, 2, 3]),
                     try gradOut.sum(axes: [0, 2, 3])]
+        }
+    }
+
+    /// Training batch norm followed by an activation, in one pass forward and one backward (the
+    /// normalised tensor is neither stored nor kept for the backward). Same results as
+    /// `batchNorm2d(training: true)` then the activation, running statistics updated the same way.
+    public func batchNormActivation(weight: Tensor, bias: Tensor, runningMean: Tensor, runningVar: Tensor,
+                                    activation: FusedActivation, momentum: Float = 0.1,
+                                    epsilon: Float = 1e-5) throws -> Tensor {
+        let x = self
+        let perChannel = try checkBatchNorm("batch_norm + activation", weight: weight, bias: bias,
+                                            runningMean: runningMean, runningVar: runningVar, training: true)
+        let input = try x.contiguous()
+        let scale = try weight.contiguous(), shift = try bias.contiguous()
+        let out = try input.emptyLike()
+        let mean = try Tensor.empty([x.shape[1]], device: x.device)
+        let variance = try Tensor.empty([x.shape[1]], device: x.device)
+        try x.backend.batchNormActivationForward(input, scale: scale, shift: shift, mean: mean, variance: variance,
+                                                 epsilon: epsilon, activation: activation, into: out)
+        try Tensor.updateRunningStatistics(runningMean, runningVar, batchMean: mean, batchVariance: variance,
+                                           count: perChannel, momentum: momentum)
+        return Tensor.record("batch_norm_activation", out, inputs: [x, weight, bias]) { g in
+            let gradInput = x.requiresGrad ? try input.emptyLike() : nil
+            let parameters = weight.requiresGrad || bias.requiresGrad
+            let gradScale = parameters ? try scale.emptyLike() : nil, gradShift = parameters ? try shift.emptyLike() : nil
+            try g.backend.batchNormActivationBackward(input, gradOut: g.contiguous(), mean: mean, variance: variance,
+                                                      scale: scale, shift: shift, epsilon: epsilon,
+                                                      activation: activation, gradInput: gradInput,
+                                                      gradScale: gradScale, gradShift: gradShift)
+            return [gradInput, gradScale, gradShift]
+        }
+    }
+
+    /// Shapes and types of a batch norm's operands; the number of values per channel.
+    private func checkBatchNorm(_ op: String, weight: Tensor, bias: Tensor, runningMean: Tensor, runningVar: Tensor,
+                                training: Bool) throws -> Int {
+        try Tensor.sameDevice(op, [self, weight, bias, runningMean, runningVar])
+        try requireFloat32(op)
+        try requireRank(4, op, "input")
+        let c = shape[1]
+        for (name, t) in [("weight", weight), ("bias", bias), ("running_mean", runningMean), ("running_var", runningVar)] {
+            guard t.shape == [c] else {
+                throw TensorError("\(op): \(name) of shape \(describe(t.shape)) should be [\(c)] for input \(describe(shape))")
+            }
+            try t.requireFloat32(op)
+        }
+        let perChannel = shape[0] * shape[2] * shape[3]
+        if training && perChannel < 2 {
+            throw TensorError("\(op): training needs more than one value per channel, input is \(describe(shape)) "
+                              + "(use a batch size of at least 2)")
+        }
+        return perChannel
+    }
+
+    /// PyTorch's update: momentum weights the new batch, the variance enters unbiased.
+    static func updateRunningStatistics(_ runningMean: Tensor, _ runningVar: Tensor, batchMean: Tensor,
+                                        batchVariance: Tensor, count: Int, momentum: Float) throws {
+        try withNoGrad {
+            let unbiased = try batchVariance * (Float(count) / Float(count - 1))
+            try runningMean.copy_(from: runningMean * (1 - momentum) + batchMean * momentum)
+            try runningVar.copy_(from: runningVar * (1 - momentum) + unbiased * momentum)
         }
     }
 

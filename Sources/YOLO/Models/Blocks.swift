@@ -23,9 +23,10 @@ final class BasicConv: Module {
         if !isTraining && !(GradMode.isEnabled && (x.requiresGrad || conv.weight.requiresGrad || bn.weight.requiresGrad)) {
             return try fusedForward(x)
         }
-        let y = try bn(conv(x))
-        return activation == .mish ? try y.mish() : try y.leakyRelu(0.1)
+        return try bn.forward(conv(x), then: fusedActivation)
     }
+
+    private var fusedActivation: FusedActivation { activation == .mish ? .mish : .leakyRelu(0.1) }
 
     /// Evaluation: BatchNorm folded into the convolution (w * s, beta - mean * s with
     /// s = gamma / sqrt(var + eps)) and the activation fused, one pass instead of three.
@@ -36,7 +37,7 @@ final class BasicConv: Module {
             let bias = try bn.bias.value - bn.runningMean.value * scale
             let y = try x.conv2dFused(weight: weight, bias: bias, stride: (conv.stride, conv.stride),
                                       padding: (conv.padding, conv.padding),
-                                      activation: activation == .mish ? .mish : .leakyRelu(0.1))
+                                      activation: fusedActivation)
             Module.observer?(conv, y)   // summary still sees the layer
             return y
         }
