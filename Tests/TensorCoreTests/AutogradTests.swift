@@ -53,6 +53,24 @@ final class AutogradTests: XCTestCase {
         XCTAssertNil(loss.gradNode?.rule)
     }
 
+    /// The graph keeps the operations, not their results: an intermediate tensor that no backward
+    /// rule saved is freed when the caller drops it, and backward still reaches the leaves.
+    func testIntermediateResultsAreNotKeptByTheGraph() throws {
+        let x = try Tensor([1, 2, 3])
+        x.requiresGrad = true
+        var sum: Tensor? = try x + x
+        weak let released = sum
+        var pooled: Tensor? = try Tensor.concat([sum!, x], axis: 0)
+        weak let releasedConcat = pooled
+        let loss = try (pooled! * pooled!).sum()
+        sum = nil; pooled = nil
+        XCTAssertNil(released, "add's output is not needed by any backward rule")
+        XCTAssertNotNil(releasedConcat, "mul saved its operand")
+        try loss.backward()
+        XCTAssertEqual(try x.grad!.toArray(), [10, 20, 30])   // d/dx [(2x)^2 + x^2] = 8x + 2x
+        XCTAssertNil(releasedConcat, "freed with the graph")
+    }
+
     func testLeafGradientsAreIndependentCopies() throws {
         let a = try Tensor([1]), b = try Tensor([2])
         a.requiresGrad = true; b.requiresGrad = true

@@ -23,12 +23,19 @@ extension Tensor {
             }
             seed = try Tensor.ones(shape, device: device)
         }
-        let order = try topologicalOrder()
-        var grads: [ObjectIdentifier: Tensor] = [ObjectIdentifier(self): seed]
+        guard let root = gradNode else {
+            // A leaf that requires grad: its own gradient is the seed.
+            grad = try grad.map { try $0 + seed } ?? seed.clone()
+            try leafReady?(self)
+            return
+        }
+        let order = try Tensor.topologicalOrder(from: root)
+        var grads: [ObjectIdentifier: Tensor] = [ObjectIdentifier(root): seed]
         try withNoGrad {
-            for tensor in order {
-                guard let g = grads.removeValue(forKey: ObjectIdentifier(tensor)) else { continue }
-                guard let node = tensor.gradNode else {
+            for vertex in order {
+                guard let g = grads.removeValue(forKey: vertex.id) else { continue }
+                guard case .node(let node, _) = vertex else {
+                    guard case .leaf(let tensor) = vertex else { continue }
                     // A fresh copy: the same gradient tensor may reach several leaves, and optimizers update in place.
                     tensor.grad = try tensor.grad.map { try $0 + g } ?? g.clone()
                     // Reverse post-order is topological: every consumer of this leaf came before it.
@@ -39,40 +46,66 @@ extension Tensor {
                     throw TensorError("backward: the graph through '\(node.name)' was already freed by an earlier backward()")
                 }
                 let inputGrads = try rule(g)
-                for (input, inputGrad) in zip(node.inputs, inputGrads) {
-                    guard input.requiresGrad, let inputGrad else { continue }
-                    guard inputGrad.shape == input.shape else {
+                for (edge, inputGrad) in zip(node.inputs, inputGrads) {
+                    guard let inputGrad, let target = GraphVertex(edge) else { continue }
+                    guard inputGrad.shape == target.shape else {
                         throw TensorError("backward: '\(node.name)' produced a gradient of shape "
-                                          + "\(describe(inputGrad.shape)) for an input of shape \(describe(input.shape))")
+                                          + "\(describe(inputGrad.shape)) for an input of shape \(describe(target.shape))")
                     }
-                    let key = ObjectIdentifier(input)
-                    grads[key] = try grads[key].map { try $0 + inputGrad } ?? inputGrad
+                    grads[target.id] = try grads[target.id].map { try $0 + inputGrad } ?? inputGrad
                 }
             }
         }
-        for tensor in order { tensor.gradNode?.free() }
+        for vertex in order { if case .node(let node, _) = vertex { node.free() } }
     }
 
-    /// Tensors reachable from self through recorded operations, outputs before inputs.
-    private func topologicalOrder() throws -> [Tensor] {
+    /// Operations and leaves reachable from `root`, consumers before what they consumed.
+    private static func topologicalOrder(from root: GradNode) throws -> [GraphVertex] {
         var visited = Set<ObjectIdentifier>()
-        var postOrder: [Tensor] = []
-        var stack: [(Tensor, Bool)] = [(self, false)]
-        while let (tensor, expanded) = stack.popLast() {
-            if expanded { postOrder.append(tensor); continue }
-            let id = ObjectIdentifier(tensor)
-            if visited.contains(id) { continue }
-            visited.insert(id)
-            stack.append((tensor, true))
-            if let node = tensor.gradNode {
+        var postOrder: [GraphVertex] = []
+        var stack: [(GraphVertex, Bool)] = [(.node(root, shape: []), false)]
+        while let (vertex, expanded) = stack.popLast() {
+            if expanded { postOrder.append(vertex); continue }
+            if visited.contains(vertex.id) { continue }
+            visited.insert(vertex.id)
+            stack.append((vertex, true))
+            if case .node(let node, _) = vertex {
                 if node.rule == nil {
                     throw TensorError("backward: the graph through '\(node.name)' was already freed by an earlier backward()")
                 }
-                for input in node.inputs where input.requiresGrad && !visited.contains(ObjectIdentifier(input)) {
-                    stack.append((input, false))
+                for edge in node.inputs {
+                    if let input = GraphVertex(edge), !visited.contains(input.id) { stack.append((input, false)) }
                 }
             }
         }
         return postOrder.reversed()
+    }
+}
+
+/// A point of the backward walk: an operation (with the shape of its result), or a leaf tensor.
+private enum GraphVertex {
+    case node(GradNode, shape: [Int])
+    case leaf(Tensor)
+
+    init?(_ edge: GradEdge) {
+        switch edge {
+        case .leaf(let t) where t.requiresGrad: self = .leaf(t)
+        case .node(let n, let shape): self = .node(n, shape: shape)
+        default: return nil
+        }
+    }
+
+    var id: ObjectIdentifier {
+        switch self {
+        case .node(let n, _): return ObjectIdentifier(n)
+        case .leaf(let t): return ObjectIdentifier(t)
+        }
+    }
+
+    var shape: [Int] {
+        switch self {
+        case .node(_, let shape): return shape
+        case .leaf(let t): return t.shape
+        }
     }
 }

@@ -1,14 +1,32 @@
-/// One recorded operation: the tensors it read that need gradients, and the rule turning the
-/// gradient of its output into gradients of those inputs (a vector-Jacobian product written
-/// with other tensor operations, so every backend shares it).
+/// Where one input of a recorded operation sends its gradient. The graph keeps the operation that
+/// made a non-leaf input, never the input tensor itself: an intermediate result's memory goes as
+/// soon as no backward rule saved it (a rule that needs a rounded or smaller copy keeps only that).
+enum GradEdge {
+    /// A tensor the user made (parameters, inputs): its `grad` receives the gradient.
+    case leaf(Tensor)
+    /// The result of a recorded operation, by that operation, with the result's shape.
+    case node(GradNode, shape: [Int])
+    /// An input that needs no gradient.
+    case none
+
+    init(_ input: Tensor) {
+        if !input.requiresGrad { self = .none }
+        else if let node = input.gradNode { self = .node(node, shape: input.shape) }
+        else { self = .leaf(input) }
+    }
+}
+
+/// One recorded operation: where its inputs' gradients go, and the rule turning the gradient of
+/// its output into gradients of those inputs (a vector-Jacobian product written with other tensor
+/// operations, so every backend shares it).
 final class GradNode {
     let name: String
-    var inputs: [Tensor]
+    var inputs: [GradEdge]
     var rule: ((Tensor) throws -> [Tensor?])?
 
     init(name: String, inputs: [Tensor], rule: @escaping (Tensor) throws -> [Tensor?]) {
         self.name = name
-        self.inputs = inputs
+        self.inputs = inputs.map(GradEdge.init)
         self.rule = rule
     }
 

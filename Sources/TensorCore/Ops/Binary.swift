@@ -17,13 +17,18 @@ extension Tensor {
 
     public static func + (a: Tensor, b: Tensor) throws -> Tensor {
         let out = try compute(.add, a, b, "add")
-        return record("add", out, inputs: [a, b]) { g in [try g.sumTo(a.shape), try g.sumTo(b.shape)] }
+        // Shapes and flags, not the operands: a sum's backward needs neither, so the graph lets them go.
+        let (shapeA, shapeB, gradA, gradB) = (a.shape, b.shape, a.requiresGrad, b.requiresGrad)
+        return record("add", out, inputs: [a, b]) { g in
+            [gradA ? try g.sumTo(shapeA) : nil, gradB ? try g.sumTo(shapeB) : nil]
+        }
     }
 
     public static func - (a: Tensor, b: Tensor) throws -> Tensor {
         let out = try compute(.sub, a, b, "sub")
+        let (shapeA, shapeB, gradA, gradB) = (a.shape, b.shape, a.requiresGrad, b.requiresGrad)
         return record("sub", out, inputs: [a, b]) { g in
-            [try g.sumTo(a.shape), b.requiresGrad ? try (-g).sumTo(b.shape) : nil]
+            [gradA ? try g.sumTo(shapeA) : nil, gradB ? try (-g).sumTo(shapeB) : nil]
         }
     }
 

@@ -29,8 +29,9 @@ extension Tensor {
             ranges.append((start, length))
             start += length
         }
+        let needsGrad = tensors.map(\.requiresGrad)   // not the inputs: the graph must not keep them alive
         return record("concat", out, inputs: tensors) { g in
-            try zip(tensors, ranges).map { t, r in t.requiresGrad ? try g.narrow(axis: a, start: r.0, length: r.1) : nil }
+            try zip(needsGrad, ranges).map { needs, r in needs ? try g.narrow(axis: a, start: r.0, length: r.1) : nil }
         }
     }
 

@@ -39,14 +39,22 @@ extension Tensor {
         try x.backend.conv2dForward(input, w, bias?.contiguous(), into: out, p)
         var inputs = [x, weight]
         if let bias { inputs.append(bias) }
+        let (needsInputGrad, inputShape) = (x.requiresGrad, x.shape)   // the closure must not hold x itself
+        let needsWeightGrad = weight.requiresGrad || (bias?.requiresGrad ?? false)
+        // The weight gradient reads the input; under autocast the kernel rounds it to the 16-bit
+        // type anyway, so keeping it in that type for the backward is exact and halves what the
+        // step holds (PyTorch's autocast keeps the 16-bit cast too).
+        let saved = needsWeightGrad && GradMode.isEnabled && p.computeType != .float32
+            ? try withNoGrad { try input.to(p.computeType) } : input
         return Tensor.record("conv2d", out, inputs: inputs) { g in
             let gradOut = try g.contiguous()
-            let gradInput = x.requiresGrad ? try input.emptyLike() : nil
+            let gradInput = needsInputGrad ? try Tensor.empty(inputShape, device: gradOut.device) : nil
             var gradWeight: Tensor?, gradBias: Tensor?
-            if weight.requiresGrad || (bias?.requiresGrad ?? false) {
+            if needsWeightGrad {
                 gradWeight = try w.emptyLike()
                 gradBias = bias == nil ? nil : try bias!.emptyLike()
             }
+            let input = needsWeightGrad && saved.dtype != .float32 ? try saved.to(.float32) : saved
             try g.backend.conv2dBackward(gradOut, input: input, weight: w, gradInput: gradInput, gradWeight: gradWeight,
                                          gradBias: gradBias, p)
             return [gradInput, gradWeight, gradBias]
@@ -142,9 +150,15 @@ extension Tensor {
                                                  epsilon: epsilon, activation: activation, into: out)
         try Tensor.updateRunningStatistics(runningMean, runningVar, batchMean: mean, batchVariance: variance,
                                            count: perChannel, momentum: momentum)
+        // Under bfloat16 autocast the backward recomputes from a bfloat16 copy of the input, as
+        // PyTorch's does from the bfloat16 convolution output it is given: half the memory held
+        // for the step. (Not float16: its range could overflow where the float32 forward did not.)
+        let keepsCopy = Autocast.computeType == .bfloat16 && GradMode.isEnabled
+        let saved = keepsCopy ? try withNoGrad { try input.to(.bfloat16) } : input
+        let needsInputGrad = x.requiresGrad, parameters = weight.requiresGrad || bias.requiresGrad
         return Tensor.record("batch_norm_activation", out, inputs: [x, weight, bias]) { g in
-            let gradInput = x.requiresGrad ? try input.emptyLike() : nil
-            let parameters = weight.requiresGrad || bias.requiresGrad
+            let input = saved.dtype == .float32 ? saved : try saved.to(.float32)
+            let gradInput = needsInputGrad ? try input.emptyLike() : nil
             let gradScale = parameters ? try scale.emptyLike() : nil, gradShift = parameters ? try shift.emptyLike() : nil
             try g.backend.batchNormActivationBackward(input, gradOut: g.contiguous(), mean: mean, variance: variance,
                                                       scale: scale, shift: shift, epsilon: epsilon,
@@ -210,8 +224,9 @@ extension Tensor {
             ? try Tensor.empty([x.backend.maxPool2dWorkspaceBytes(p)], dtype: .uint8, device: x.device) : nil
         try x.backend.maxPool2dForward(input, into: out, workspace: workspace, p)
         guard let workspace else { return out }
+        let (inputShape, device) = (x.shape, x.device)   // the input itself is not needed by the backward
         return Tensor.record("max_pool2d", out, inputs: [x]) { g in
-            let gradInput = try input.emptyLike()
+            let gradInput = try Tensor.empty(inputShape, device: device)
             try g.backend.maxPool2dBackward(g.contiguous(), workspace: workspace, into: gradInput, p)
             return [gradInput]
         }
@@ -226,8 +241,9 @@ extension Tensor {
         let input = try x.contiguous()
         let out = try Tensor.empty([x.shape[0], x.shape[1], x.shape[2] * factor, x.shape[3] * factor], device: x.device)
         try x.backend.upsampleNearestForward(input, factor: factor, into: out)
+        let (inputShape, device) = (x.shape, x.device)
         return Tensor.record("upsample", out, inputs: [x]) { g in
-            let gradInput = try input.emptyLike()
+            let gradInput = try Tensor.empty(inputShape, device: device)
             try g.backend.upsampleNearestBackward(g.contiguous(), factor: factor, into: gradInput)
             return [gradInput]
         }
