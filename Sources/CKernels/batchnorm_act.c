@@ -3,10 +3,13 @@
 // the tensor six times forward and backward and keeps the normalised tensor alive for the
 // activation's backward; here the forward reads the input twice (statistics, then the output) and
 // the backward reads the input and the incoming gradient twice, recomputing the normalised value
-// and the activation's derivative instead of storing them.
+// and the activation's derivative instead of storing them. The input may be bfloat16 (a bfloat16
+// convolution's output under autocast): each block is widened into a per-thread float32 buffer
+// that stays in cache, and the float32 code runs on that.
 #include "fastmath.h"
 #include "internal.h"
 #include <math.h>
+#include <stdlib.h>
 
 #define CK_SIMD_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
 
@@ -18,13 +21,45 @@ typedef struct {
     int64_t n, c, hw;
     int activation;   // 0 none, 1 leaky ReLU, 2 mish (ckernels.h)
     float alpha, eps;
-    const float *src, *scale, *shift, *diff_dst;
+    int src_bf16;
+    const void *src;
+    const float *scale, *shift, *diff_dst;
     float *dst, *mean, *var, *diff_src, *diff_scale, *diff_shift;
+    volatile int failed;   // a chunk could not allocate its scratch block
 } bn_act_ctx;
 
 static inline float leaky_slope(float z, float alpha) { return z > 0 ? 1.0f : alpha; }
 static inline float mish_slope(float z, float alpha) { (void)alpha; return ck_mish_gradf(z); }
 static inline float identity_slope(float z, float alpha) { (void)z; (void)alpha; return 1.0f; }
+
+CK_SIMD_CLONES static void widen_bf16(const uint16_t *in, float *out, int64_t len) {
+    for (int64_t i = 0; i < len; i++) out[i] = ck_bf16_to_f32(in[i]);
+}
+
+// The float32 values of the block at element offset `off`: the input itself, or its bfloat16
+// values widened into `scratch` (hw floats).
+static const float *input_block(const bn_act_ctx *c, int64_t off, float *scratch) {
+    if (!c->src_bf16) return (const float *)c->src + off;
+    widen_bf16((const uint16_t *)c->src + off, scratch, c->hw);
+    return scratch;
+}
+
+// The calling thread's scratch block for a bfloat16 input (NULL for float32); *failed is set when
+// it cannot be had. Grow-only and kept per thread: a block of a 208x208 plane is above malloc's
+// mmap threshold, and allocating it per call cost page faults on every step.
+static _Thread_local float *thread_scratch;
+static _Thread_local int64_t thread_scratch_count;
+
+static float *chunk_scratch(const bn_act_ctx *c, int *failed) {
+    if (!c->src_bf16) return NULL;
+    if (thread_scratch_count < c->hw) {
+        free(thread_scratch);
+        thread_scratch = malloc((size_t)c->hw * sizeof(float));
+        thread_scratch_count = thread_scratch ? c->hw : 0;
+    }
+    if (!thread_scratch) *failed = 1;
+    return thread_scratch;
+}
 
 CK_SIMD_CLONES static double block_sum(const float *x, int64_t len) {
     float acc[LANES] = {0};
@@ -61,10 +96,10 @@ CK_SIMD_CLONES static void block_normalise(const float *x, float *y, int64_t len
 // Mean and biased variance of one channel: per (image, channel) block the mean and the squared
 // deviations from it (the block is still in cache for the second pass), combined with Chan's
 // formula in double, which stays exact where sum(x^2) - n mean^2 would cancel.
-static void channel_statistics(const bn_act_ctx *c, int64_t ch, double *mean_out, double *var_out) {
+static void channel_statistics(const bn_act_ctx *c, int64_t ch, float *scratch, double *mean_out, double *var_out) {
     double count = 0, mean = 0, m2 = 0;
     for (int64_t i = 0; i < c->n; i++) {
-        const float *x = c->src + (i * c->c + ch) * c->hw;
+        const float *x = input_block(c, (i * c->c + ch) * c->hw, scratch);
         double bm = block_sum(x, c->hw) / (double)c->hw;
         double bm2 = block_squared_deviation(x, c->hw, (float)bm);
         double total = count + (double)c->hw, delta = bm - mean;
@@ -77,17 +112,20 @@ static void channel_statistics(const bn_act_ctx *c, int64_t ch, double *mean_out
 }
 
 static void forward_channels(void *vctx, int64_t begin, int64_t end) {
-    const bn_act_ctx *c = vctx;
+    bn_act_ctx *c = vctx;
+    int failed = 0;
+    float *scratch = chunk_scratch(c, &failed);
+    if (failed) { c->failed = 1; return; }
     for (int64_t ch = begin; ch < end; ch++) {
         double mean, var;
-        channel_statistics(c, ch, &mean, &var);
+        channel_statistics(c, ch, scratch, &mean, &var);
         c->mean[ch] = (float)mean;
         c->var[ch] = (float)var;
         float inv_std = (float)(1.0 / sqrt(var + (double)c->eps));
         float a = c->scale[ch] * inv_std, b = c->shift[ch] - (float)mean * a;
         for (int64_t i = 0; i < c->n; i++) {
             int64_t off = (i * c->c + ch) * c->hw;
-            block_normalise(c->src + off, c->dst + off, c->hw, a, b, c->activation, c->alpha);
+            block_normalise(input_block(c, off, scratch), c->dst + off, c->hw, a, b, c->activation, c->alpha);
         }
     }
 }
@@ -146,7 +184,10 @@ CK_SIMD_CLONES static void block_input_gradient(const float *x, const float *dy,
 }
 
 static void backward_channels(void *vctx, int64_t begin, int64_t end) {
-    const bn_act_ctx *c = vctx;
+    bn_act_ctx *c = vctx;
+    int failed = 0;
+    float *scratch = chunk_scratch(c, &failed);
+    if (failed) { c->failed = 1; return; }
     double m = (double)(c->n * c->hw);
     for (int64_t ch = begin; ch < end; ch++) {
         float mean = c->mean[ch];
@@ -155,7 +196,7 @@ static void backward_channels(void *vctx, int64_t begin, int64_t end) {
         double sum_g = 0, sum_gd = 0;
         for (int64_t i = 0; i < c->n; i++) {
             int64_t off = (i * c->c + ch) * c->hw;
-            block_gradient_sums(c->src + off, c->diff_dst + off, c->hw, mean, a, beta, c->activation, c->alpha,
+            block_gradient_sums(input_block(c, off, scratch), c->diff_dst + off, c->hw, mean, a, beta, c->activation, c->alpha,
                                 &sum_g, &sum_gd);
         }
         if (c->diff_scale) c->diff_scale[ch] = (float)(sum_gd * inv_std);
@@ -165,8 +206,8 @@ static void backward_channels(void *vctx, int64_t begin, int64_t end) {
         float k1 = (float)(-(double)a * inv_std * inv_std * sum_gd / m);
         for (int64_t i = 0; i < c->n; i++) {
             int64_t off = (i * c->c + ch) * c->hw;
-            block_input_gradient(c->src + off, c->diff_dst + off, c->diff_src + off, c->hw, mean, a, beta, k0, k1,
-                                 c->activation, c->alpha);
+            block_input_gradient(input_block(c, off, scratch), c->diff_dst + off, c->diff_src + off, c->hw, mean, a,
+                                 beta, k0, k1, c->activation, c->alpha);
         }
     }
 }
@@ -183,22 +224,27 @@ static int check_activation(int activation) {
     return 0;
 }
 
+static int finish(const bn_act_ctx *ctx) {
+    return ctx->failed ? ck_fail("batch norm + activation: out of memory for a %lld-value block", (long long)ctx->hw) : 0;
+}
+
 int ck_batchnorm_act_forward(int64_t n, int64_t c, int64_t h, int64_t w, float eps, int activation, float alpha,
-                             const float *src, const float *scale, const float *shift, float *dst, float *mean,
-                             float *var) {
+                             int src_bf16, const void *src, const float *scale, const float *shift, float *dst,
+                             float *mean, float *var) {
     if (check_activation(activation)) return 1;
-    bn_act_ctx ctx = {n, c, h * w, activation, alpha, eps, src, scale, shift, NULL, dst, mean, var, NULL, NULL, NULL};
+    bn_act_ctx ctx = {n, c, h * w, activation, alpha, eps, src_bf16, src, scale, shift, NULL, dst, mean, var,
+                      NULL, NULL, NULL, 0};
     ck_parallel_for(c, channel_grain(n, h * w), forward_channels, &ctx);
-    return 0;
+    return finish(&ctx);
 }
 
 int ck_batchnorm_act_backward(int64_t n, int64_t c, int64_t h, int64_t w, float eps, int activation, float alpha,
-                              const float *src, const float *diff_dst, const float *mean, const float *var,
+                              int src_bf16, const void *src, const float *diff_dst, const float *mean, const float *var,
                               const float *scale, const float *shift, float *diff_src, float *diff_scale,
                               float *diff_shift) {
     if (check_activation(activation)) return 1;
-    bn_act_ctx ctx = {n, c, h * w, activation, alpha, eps, src, scale, shift, diff_dst, NULL, (float *)mean,
-                      (float *)var, diff_src, diff_scale, diff_shift};
+    bn_act_ctx ctx = {n, c, h * w, activation, alpha, eps, src_bf16, src, scale, shift, diff_dst, NULL, (float *)mean,
+                      (float *)var, diff_src, diff_scale, diff_shift, 0};
     ck_parallel_for(c, channel_grain(n, h * w), backward_channels, &ctx);
-    return 0;
+    return finish(&ctx);
 }

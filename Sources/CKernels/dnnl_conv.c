@@ -19,10 +19,15 @@ typedef struct {
 // The primitive's data types (`any` descriptors; the plain ones are always float32). In bfloat16
 // the inputs of each pass are bfloat16 and its output float32: forward src, weights -> dst;
 // backward-data diff_dst, weights -> diff_src; backward-weights src, diff_dst -> diff_weights.
+// The plain descriptors are the caller's buffers: float32, except a bfloat16 src or forward dst
+// (src_bf16 / dst_bf16), which the primitive then reads or writes in that type too.
 static void conv_types(const ck_conv_params *p, int kind, int any, dnnl_data_type_t *src, dnnl_data_type_t *wei,
                        dnnl_data_type_t *dst) {
     *src = *wei = *dst = dnnl_f32;
-    if (!any || p->precision != 1) return;
+    if (p->precision != 1) return;
+    if (p->src_bf16 && kind != CONV_BWD_DATA) *src = dnnl_bf16;
+    if (p->dst_bf16 && kind == CONV_FWD) *dst = dnnl_bf16;
+    if (!any) return;
     if (kind != CONV_BWD_DATA) *src = dnnl_bf16;
     if (kind != CONV_BWD_WEIGHTS) *wei = dnnl_bf16;
     if (kind != CONV_FWD) *dst = dnnl_bf16;
@@ -60,12 +65,11 @@ static int forward_pd(const ck_conv_params *p, int has_bias, int activation, flo
     dnnl_status_t st = dnnl_dilated_convolution_forward_desc_init(
         &cd, activation < 0 ? dnnl_forward_training : dnnl_forward_inference, dnnl_convolution_direct, &m.src, &m.weights,
         has_bias ? &m.bias : NULL, &m.dst, m.strides, m.dilates, m.pad_l, m.pad_r);
-    dnnl_primitive_attr_t attr = NULL;
-    if (st == dnnl_success && activation > 0) {
+    dnnl_primitive_attr_t attr = ck_attr_create();
+    if (st == dnnl_success && attr && activation > 0) {
         dnnl_post_ops_t ops;
         dnnl_post_ops_create(&ops);
         dnnl_post_ops_append_eltwise(ops, 1.0f, activation == 1 ? dnnl_eltwise_relu : dnnl_eltwise_mish, alpha, 0.0f);
-        dnnl_primitive_attr_create(&attr);
         dnnl_primitive_attr_set_post_ops(attr, ops);
         dnnl_post_ops_destroy(ops);
     }
@@ -74,7 +78,12 @@ static int forward_pd(const ck_conv_params *p, int has_bias, int activation, flo
     return st == dnnl_success ? 0 : ck_dnnl_fail(st, "convolution forward setup");
 }
 
-static ck_prim_entry *conv_entry(int kind, const ck_conv_params *p, int has_bias, int activation, float alpha) {
+static ck_prim_entry *conv_entry(int kind, const ck_conv_params *given, int has_bias, int activation, float alpha) {
+    // Only the buffers a pass touches distinguish its primitives (backward-data shares a forward's
+    // diff_dst reorder with backward-weights whatever the forward's dst type was).
+    ck_conv_params q = *given, *p = &q;
+    if (kind != CONV_FWD) q.dst_bf16 = 0;
+    if (kind == CONV_BWD_DATA) q.src_bf16 = 0;
     conv_key key;
     memset(&key, 0, sizeof key);
     key.kind = kind;
@@ -98,14 +107,18 @@ static ck_prim_entry *conv_entry(int kind, const ck_conv_params *p, int has_bias
         dnnl_convolution_desc_t cd;
         st = dnnl_dilated_convolution_backward_data_desc_init(&cd, dnnl_convolution_direct, &any.src, &any.weights,
                                                               &any.dst, any.strides, any.dilates, any.pad_l, any.pad_r);
-        if (st == dnnl_success) st = dnnl_primitive_desc_create(&pd, &cd, NULL, ck_engine(), fwd);
+        dnnl_primitive_attr_t attr = ck_attr_create();
+        if (st == dnnl_success) st = dnnl_primitive_desc_create(&pd, &cd, attr, ck_engine(), fwd);
+        if (attr) dnnl_primitive_attr_destroy(attr);
         dnnl_primitive_desc_destroy(fwd);
     } else {
         dnnl_convolution_desc_t cd;
         st = dnnl_dilated_convolution_backward_weights_desc_init(&cd, dnnl_convolution_direct, &any.src, &any.weights,
                                                                  has_bias ? &any.bias : NULL, &any.dst, any.strides,
                                                                  any.dilates, any.pad_l, any.pad_r);
-        if (st == dnnl_success) st = dnnl_primitive_desc_create(&pd, &cd, NULL, ck_engine(), fwd);
+        dnnl_primitive_attr_t attr = ck_attr_create();
+        if (st == dnnl_success) st = dnnl_primitive_desc_create(&pd, &cd, attr, ck_engine(), fwd);
+        if (attr) dnnl_primitive_attr_destroy(attr);
         dnnl_primitive_desc_destroy(fwd);
     }
     if (st != dnnl_success) { ck_dnnl_fail(st, "convolution backward setup"); return NULL; }
@@ -132,6 +145,8 @@ static ck_prim_entry *conv_entry(int kind, const ck_conv_params *p, int has_bias
 }
 
 static int check(const ck_conv_params *p) {
+    if ((p->src_bf16 || p->dst_bf16) && p->precision != 1)
+        return ck_fail("conv2d: bfloat16 buffers need a bfloat16 convolution (precision 1)");
     if (p->groups < 1 || p->c % p->groups || p->k % p->groups)
         return ck_fail("conv2d: %lld input and %lld output channels are not divisible by %lld groups",
                        (long long)p->c, (long long)p->k, (long long)p->groups);
@@ -141,7 +156,7 @@ static int check(const ck_conv_params *p) {
     return 0;
 }
 
-int ck_conv_forward(const ck_conv_params *p, const float *src, const float *weights, const float *bias, float *dst) {
+int ck_conv_forward(const ck_conv_params *p, const void *src, const float *weights, const float *bias, void *dst) {
     if (check(p)) return 1;
     ck_dnnl_lock();
     ck_prim_entry *e = conv_entry(CONV_FWD, p, bias != NULL, -1, 0);
@@ -167,7 +182,7 @@ int ck_conv_backward_data(const ck_conv_params *p, const float *diff_dst, const 
     return rc;
 }
 
-int ck_conv_backward_weights(const ck_conv_params *p, const float *src, const float *diff_dst, float *diff_weights,
+int ck_conv_backward_weights(const ck_conv_params *p, const void *src, const float *diff_dst, float *diff_weights,
                              float *diff_bias) {
     if (check(p)) return 1;
     ck_dnnl_lock();
@@ -181,7 +196,7 @@ int ck_conv_backward_weights(const ck_conv_params *p, const float *src, const fl
     return rc;
 }
 
-int ck_conv_backward(const ck_conv_params *p, const float *src, const float *diff_dst, const float *weights,
+int ck_conv_backward(const ck_conv_params *p, const void *src, const float *diff_dst, const float *weights,
                      float *diff_src, float *diff_weights, float *diff_bias) {
     if (check(p)) return 1;
     if (!diff_src) return diff_weights ? ck_conv_backward_weights(p, src, diff_dst, diff_weights, diff_bias) : 0;

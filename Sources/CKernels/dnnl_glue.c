@@ -60,6 +60,13 @@ ck_prim_entry *ck_cache_find(const void *key, size_t key_size) {
     return NULL;
 }
 
+dnnl_primitive_attr_t ck_attr_create(void) {
+    dnnl_primitive_attr_t attr = NULL;
+    if (dnnl_primitive_attr_create(&attr) != dnnl_success) return NULL;
+    dnnl_primitive_attr_set_scratchpad_mode(attr, dnnl_scratchpad_mode_user);
+    return attr;
+}
+
 ck_prim_entry *ck_cache_insert(const void *key, size_t key_size, dnnl_primitive_desc_t pd) {
     ck_prim_entry *e = NULL;
     for (int i = 0; i < CACHE_SIZE && !e; i++)
@@ -82,6 +89,11 @@ ck_prim_entry *ck_cache_insert(const void *key, size_t key_size, dnnl_primitive_
     e->key_size = key_size;
     e->pd = pd;
     e->prim = prim;
+    const dnnl_memory_desc_t *pad = dnnl_primitive_desc_query_md(pd, dnnl_query_scratchpad_md, 0);
+    if (pad) {
+        e->scratchpad = *pad;
+        e->scratchpad_bytes = dnnl_memory_desc_get_size(pad);
+    }
     return e;
 }
 
@@ -122,6 +134,19 @@ static void *scratch_buffer(int slot, size_t bytes) {
     return scratch[slot];
 }
 
+static void *scratchpad;
+static size_t scratchpad_bytes;
+
+static void *scratchpad_buffer(size_t bytes) {
+    if (scratchpad_bytes < bytes) {
+        free(scratchpad);
+        size_t rounded = (bytes + 4095) & ~(size_t)4095;
+        scratchpad = aligned_alloc(64, rounded);
+        scratchpad_bytes = scratchpad ? rounded : 0;
+    }
+    return scratchpad;
+}
+
 static int reorder_run(dnnl_primitive_t r, const dnnl_memory_desc_t *from_md, void *from,
                        const dnnl_memory_desc_t *to_md, void *to) {
     dnnl_memory_t a, b;
@@ -136,8 +161,8 @@ static int reorder_run(dnnl_primitive_t r, const dnnl_memory_desc_t *from_md, vo
 
 static int execute(ck_prim_entry *e, void *const *buffers, const char *what, int reuse_slot0) {
     void *bufs[CK_DNNL_MAX_ARGS];
-    dnnl_memory_t mems[CK_DNNL_MAX_ARGS];
-    dnnl_exec_arg_t args[CK_DNNL_MAX_ARGS];
+    dnnl_memory_t mems[CK_DNNL_MAX_ARGS + 1];
+    dnnl_exec_arg_t args[CK_DNNL_MAX_ARGS + 1];
     int rc = 0;
     for (int s = 0; s < e->nslots; s++) {
         bufs[s] = buffers[s];
@@ -149,13 +174,25 @@ static int execute(ck_prim_entry *e, void *const *buffers, const char *what, int
                 return rc;
         }
     }
+    int nargs = e->nslots;
     for (int s = 0; s < e->nslots; s++) {
         dnnl_memory_create(&mems[s], &e->chosen[s], ck_engine(), bufs[s]);
         args[s].arg = e->arg[s];
         args[s].memory = mems[s];
     }
-    dnnl_status_t st = dnnl_primitive_execute(e->prim, ck_stream(), e->nslots, args);
-    for (int s = 0; s < e->nslots; s++) dnnl_memory_destroy(mems[s]);
+    if (e->scratchpad_bytes > 0) {
+        void *pad = scratchpad_buffer(e->scratchpad_bytes);
+        if (!pad) {
+            for (int s = 0; s < nargs; s++) dnnl_memory_destroy(mems[s]);
+            return ck_fail("%s: out of memory for a %zu-byte workspace", what, e->scratchpad_bytes);
+        }
+        dnnl_memory_create(&mems[nargs], &e->scratchpad, ck_engine(), pad);
+        args[nargs].arg = DNNL_ARG_SCRATCHPAD;
+        args[nargs].memory = mems[nargs];
+        nargs++;
+    }
+    dnnl_status_t st = dnnl_primitive_execute(e->prim, ck_stream(), nargs, args);
+    for (int s = 0; s < nargs; s++) dnnl_memory_destroy(mems[s]);
     if (st != dnnl_success) return ck_dnnl_fail(st, what);
     for (int s = 0; s < e->nslots; s++)
         if (e->reorder[s] && e->is_output[s] &&

@@ -23,9 +23,15 @@ typedef struct {
     dnnl_memory_desc_t chosen[CK_DNNL_MAX_ARGS];
     dnnl_primitive_t reorder[CK_DNNL_MAX_ARGS];  // NULL when plain == chosen
     size_t chosen_bytes[CK_DNNL_MAX_ARGS];
+    dnnl_memory_desc_t scratchpad;      // the primitive's own workspace, when it was made in user mode
+    size_t scratchpad_bytes;
 } ck_prim_entry;
 
 dnnl_engine_t ck_engine(void);
+// Attributes with the scratchpad in user mode: executions then use one grow-only buffer of ours
+// instead of oneDNN allocating and freeing its workspace per call (large bfloat16 backward-weights
+// workspaces came back as fresh pages every step). The caller destroys it.
+dnnl_primitive_attr_t ck_attr_create(void);
 dnnl_stream_t ck_stream(void);
 void ck_dnnl_lock(void);
 void ck_dnnl_unlock(void);

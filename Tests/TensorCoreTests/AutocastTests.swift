@@ -40,4 +40,30 @@ final class AutocastTests: XCTestCase {
         }
         XCTAssertNil(Autocast.computeType, "the scope ends with its body")
     }
+
+    func testLowPrecisionOutputIsTheRoundedResultWhereTheBackendWritesIt() throws {
+        let x = try randomTensor([2, 19, 9, 11], seed: 11), w = try randomTensor([24, 19, 3, 3], seed: 12)
+        x.requiresGrad = true; w.requiresGrad = true
+        let direct = Backends.cpu.directOperandTypes(.convolution).contains(.bfloat16)
+        let (y, y16) = try Autocast.with(.bfloat16) {
+            (try x.detach().conv2d(weight: w.detach(), padding: (1, 1)),
+             try x.conv2d(weight: w, padding: (1, 1), lowPrecisionOutput: true))
+        }
+        guard direct else {
+            XCTAssertEqual(y16.dtype, .float32, "without native bfloat16 convolutions the result stays float32")
+            return
+        }
+        XCTAssertEqual(y16.dtype, .bfloat16)
+        // One rounding of the float32 accumulator: within half a bfloat16 step of the float32 result.
+        let wide = try y16.to(.float32).toArray(), exact = try y.toArray()
+        for (a, b) in zip(wide, exact) { XCTAssertLessThanOrEqual(abs(a - b), abs(b) * 0x1p-8 * 1.001 + 1e-6) }
+        // A bfloat16 gradient coming back (through a cast) is widened for the backward kernels.
+        let g = try randomTensor(y.shape, seed: 13)
+        try (y16.to(.float32) * g).sum().backward()
+        let xr = try rounded(x.detach(), .bfloat16), wr = try rounded(w.detach(), .bfloat16)
+        xr.requiresGrad = true; wr.requiresGrad = true
+        try (xr.conv2d(weight: wr, padding: (1, 1)) * rounded(g, .bfloat16)).sum().backward()
+        XCTAssertLessThan(try maxRelativeDifference(XCTUnwrap(x.grad), XCTUnwrap(xr.grad)), 1e-5, "input gradient")
+        XCTAssertLessThan(try maxRelativeDifference(XCTUnwrap(w.grad), XCTUnwrap(wr.grad)), 1e-5, "weight gradient")
+    }
 }

@@ -120,6 +120,30 @@ final class BatchNormActivationTests: XCTestCase {
         assertClose(try shift.grad!.toArray(), try b2.grad!.toArray(), tolerance: 2e-5)
     }
 
+    func testBFloat16InputGivesTheResultsOfItsFloat32Values() throws {
+        // A bfloat16 input (a convolution's autocast result) is read as it is: forward, running
+        // statistics and every gradient are those of the same values in float32, to the bit.
+        for activation in [FusedActivation.mish, .leakyRelu(0.1), .none] {
+            let wide = try randomTensor([3, 5, 7, 9], seed: 91, low: -2, high: 3).to(.bfloat16).to(.float32)
+            let narrow = try wide.to(.bfloat16)
+            let scale = try randomTensor([5], seed: 92, low: 0.5, high: 1.5), shift = try randomTensor([5], seed: 93)
+            let gradOut = try randomTensor([3, 5, 7, 9], seed: 94)
+            var results: [[[Float]]] = []
+            for x in [wide, narrow] {
+                x.requiresGrad = true
+                let s = try scale.clone(), b = try shift.clone()
+                s.requiresGrad = true; b.requiresGrad = true
+                let rm = try Tensor.zeros([5]), rv = try Tensor.ones([5])
+                let y = try x.batchNormActivation(weight: s, bias: b, runningMean: rm, runningVar: rv, activation: activation)
+                XCTAssertEqual(y.dtype, .float32)
+                try y.backward(gradOut)
+                results.append([try y.toArray(), try rm.toArray(), try rv.toArray(), try XCTUnwrap(x.grad).toArray(),
+                                try XCTUnwrap(s.grad).toArray(), try XCTUnwrap(b.grad).toArray()])
+            }
+            XCTAssertEqual(results[0], results[1], "\(activation)")
+        }
+    }
+
     func testBadInputNamesTheOperand() throws {
         let x = try Tensor.zeros([2, 3, 2, 2])
         assertThrowsMessage(["batch_norm + activation", "weight", "[4]", "[3]"]) {
@@ -130,6 +154,11 @@ final class BatchNormActivationTests: XCTestCase {
             try Tensor.zeros([1, 3, 1, 1]).batchNormActivation(weight: Tensor.ones([3]), bias: Tensor.zeros([3]),
                                                                runningMean: Tensor.zeros([3]), runningVar: Tensor.ones([3]),
                                                                activation: .leakyRelu(0.1))
+        }
+        assertThrowsMessage(["batch_norm + activation", "float32 or bfloat16", "float16"]) {
+            try x.to(.float16).batchNormActivation(weight: Tensor.ones([3]), bias: Tensor.zeros([3]),
+                                                   runningMean: Tensor.zeros([3]), runningVar: Tensor.ones([3]),
+                                                   activation: .mish)
         }
     }
 }

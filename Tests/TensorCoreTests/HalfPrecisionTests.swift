@@ -22,6 +22,25 @@ final class HalfPrecisionTests: XCTestCase {
         XCTAssertEqual(DType.bfloat16.byteSize, 2)
     }
 
+    func testDenseBFloat16ConversionMatchesTheElementwiseOne() throws {
+        // Dense runs take a vectorised path, strided ones the element-by-element one: same bits,
+        // on enough values to fill vectors, with ties, specials and subnormals mixed in.
+        let ulp: Float = 1.0 / 128
+        let specials: [Float] = [1 + ulp / 2, 1 + 1.5 * ulp, .greatestFiniteMagnitude, .infinity, -.infinity, .nan,
+                                 -.nan, 1e-40, -0.0]
+        let values = try randomTensor([991], seed: 17, low: -100, high: 100).toArray() + specials
+        let n = values.count
+        let pairs = try Tensor(values.flatMap { [$0, 7] }, shape: [n, 2])
+        let dense = try Tensor(values, shape: [n, 1]).to(.bfloat16)
+        let strided = try pairs.narrow(axis: 1, start: 0, length: 1).to(.bfloat16)
+        let denseBack = try dense.to(.float32).toArray(), stridedBack = try strided.to(.float32).toArray()
+        XCTAssertEqual(denseBack.map(\.bitPattern), stridedBack.map(\.bitPattern))
+        // Widening a strided bfloat16 view against the dense widening.
+        let wideView = try Tensor(denseBack.flatMap { [$0, 3] }, shape: [n, 2]).to(.bfloat16).narrow(axis: 1, start: 0, length: 1)
+        XCTAssertEqual(try wideView.to(.float32).toArray().map(\.bitPattern), denseBack.map(\.bitPattern))
+        XCTAssertEqual(denseBack[n - 3].bitPattern, Float(-Float.nan).bitPattern | 0x0040_0000, "NaN keeps its sign, quiet")
+    }
+
     func testFloat16RoundsToNearestEven() throws {
         let out = try roundTrip([65504, 65520, 1 + 1.0 / 2048, 1 + 3.0 / 2048, 1e-7, -1e-8], .float16)
         XCTAssertEqual(Array(out.prefix(4)), [65504, .infinity, 1, 1 + 2.0 / 1024], "65520 is halfway to 65536: rounds to inf")

@@ -103,6 +103,43 @@ final class NeuralNetworkKernelTests: XCTestCase {
         }
     }
 
+    func testTwoByTwoPoolPicksTheFirstOfTiedMaxima() throws {
+        // The 2x2 stride-2 fast path: an odd size (the last column and row are left out), values
+        // from {0, 1, 2} so windows tie and the gradient must go to the first maximum, row-major,
+        // and inference (no positions kept) giving the same maxima.
+        let values = try randomTensor([2, 3, 9, 11], seed: 5).toArray().map { Float(Int(abs($0) * 7) % 3) }
+        let x = try Tensor(values, shape: [2, 3, 9, 11])
+        x.requiresGrad = true
+        let y = try x.maxPool2d(kernel: (2, 2), stride: (2, 2), padding: (0, 0))
+        XCTAssertEqual(y.shape, [2, 3, 4, 5])
+        let gradOut = try randomTensor(y.shape, seed: 8)
+        let ref = Reference.maxPool(values, n: 2, c: 3, h: 9, w: 11, k: 2, stride: 2, pad: 0, gradOut: try gradOut.toArray())
+        XCTAssertEqual(try y.toArray(), ref.out)
+        try y.backward(gradOut)
+        XCTAssertEqual(try x.grad!.toArray(), ref.gradInput)
+        let inference = try withNoGrad { try x.detach().maxPool2d(kernel: (2, 2), stride: (2, 2), padding: (0, 0)) }
+        XCTAssertEqual(try inference.toArray(), ref.out)
+    }
+
+    func testFrozenWeightsGiveTheSameInputGradient() throws {
+        // A frozen layer keeps nothing of its input for the backward; its input gradient is unchanged,
+        // in float32 and under bfloat16 autocast.
+        for type in [nil, DType.bfloat16] {
+            let x = try randomTensor([2, 5, 7, 6], seed: 41), w = try randomTensor([4, 5, 3, 3], seed: 42)
+            let g = try randomTensor([2, 4, 7, 6], seed: 43)
+            var grads: [[Float]] = []
+            for frozen in [false, true] {
+                let xi = try x.clone(), wi = try w.clone()
+                xi.requiresGrad = true; wi.requiresGrad = !frozen
+                let y = try Autocast.with(type) { try xi.conv2d(weight: wi, padding: (1, 1)) }
+                try (y * g).sum().backward()
+                grads.append(try XCTUnwrap(xi.grad).toArray())
+                XCTAssertEqual(wi.grad == nil, frozen)
+            }
+            XCTAssertEqual(grads[0], grads[1], "\(String(describing: type))")
+        }
+    }
+
     func testUpsampleNearest() throws {
         let x = try randomTensor([2, 3, 3, 4], seed: 31)
         x.requiresGrad = true

@@ -134,20 +134,25 @@ typedef struct {
     int64_t stride_h, stride_w, pad_h, pad_w, dilation_h, dilation_w, groups;
     int64_t oh, ow;              // output size (PyTorch's floor formula)
     // 0: float32; 1: bfloat16 inputs (src, weights, diff_dst) with float32 accumulation and float32
-    // outputs. Buffers stay float32: the conversion happens inside the reorders to oneDNN's layouts.
+    // outputs. Float32 buffers are converted inside the reorders to oneDNN's layouts.
     int64_t precision;
+    // With precision 1, the caller's src buffer (forward, backward-weights) is bfloat16 rather
+    // than float32, and so is the forward's dst when dst_bf16 is set (one rounding of the float32
+    // accumulator, as PyTorch's autocast convolution output). Ignored by the other passes.
+    int64_t src_bf16, dst_bf16;
 } ck_conv_params;
 
-int ck_conv_forward(const ck_conv_params *p, const float *src, const float *weights,
-                    const float *bias, float *dst);
+// src and dst are float32, or bfloat16 as p->src_bf16 / p->dst_bf16 say.
+int ck_conv_forward(const ck_conv_params *p, const void *src, const float *weights,
+                    const float *bias, void *dst);
 int ck_conv_backward_data(const ck_conv_params *p, const float *diff_dst, const float *weights,
                           float *diff_src);
 // diff_bias may be NULL.
-int ck_conv_backward_weights(const ck_conv_params *p, const float *src, const float *diff_dst,
+int ck_conv_backward_weights(const ck_conv_params *p, const void *src, const float *diff_dst,
                              float *diff_weights, float *diff_bias);
 // Both backward passes; diff_dst is reordered once for both where their layouts agree. Either
 // output may be NULL (that pass is skipped).
-int ck_conv_backward(const ck_conv_params *p, const float *src, const float *diff_dst, const float *weights,
+int ck_conv_backward(const ck_conv_params *p, const void *src, const float *diff_dst, const float *weights,
                      float *diff_src, float *diff_weights, float *diff_bias);
 // Inference convolution with an activation fused as a oneDNN post-op (bias may be NULL):
 // activation 0 none, 1 leaky ReLU (slope alpha), 2 mish.
@@ -170,11 +175,13 @@ int ck_batchnorm_backward(int64_t n, int64_t c, int64_t h, int64_t w, float eps,
 // Training batch norm with the following activation fused (0 none, 1 leaky ReLU with slope alpha,
 // 2 mish): dst = act(bn(src)), mean and var (biased) are outputs. The backward recomputes the
 // normalised values from src and the saved statistics; diff_scale / diff_shift / diff_src may be NULL.
+// src is float32 (src_bf16 0) or bfloat16 (1: a bfloat16 convolution output, read as it is); every
+// other buffer is float32.
 int ck_batchnorm_act_forward(int64_t n, int64_t c, int64_t h, int64_t w, float eps, int activation, float alpha,
-                             const float *src, const float *scale, const float *shift, float *dst, float *mean,
-                             float *var);
+                             int src_bf16, const void *src, const float *scale, const float *shift, float *dst,
+                             float *mean, float *var);
 int ck_batchnorm_act_backward(int64_t n, int64_t c, int64_t h, int64_t w, float eps, int activation, float alpha,
-                              const float *src, const float *diff_dst, const float *mean, const float *var,
+                              int src_bf16, const void *src, const float *diff_dst, const float *mean, const float *var,
                               const float *scale, const float *shift, float *diff_src, float *diff_scale,
                               float *diff_shift);
 

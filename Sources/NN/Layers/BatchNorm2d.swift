@@ -38,6 +38,12 @@ public final class BatchNorm2d: Module {
     /// the fused kernel replaces, kept to compare against (tests, benchmarks).
     nonisolated(unsafe) public static var fusesTrainingActivation = true
 
+    /// Whether `forward(_:then:)` reads a 16-bit input as it is (the fused training path), so that
+    /// the convolution before it can hand over its autocast result without widening it.
+    public var readsLowPrecisionInput: Bool {
+        isTraining && replicas == nil && BatchNorm2d.fusesTrainingActivation
+    }
+
     /// The layer followed by an activation. In training without sync_bn the two run as one fused
     /// operation; otherwise the activation is applied to the layer's output.
     public func forward(_ x: Tensor, then activation: FusedActivation) throws -> Tensor {

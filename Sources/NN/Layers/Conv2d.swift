@@ -27,7 +27,13 @@ public final class Conv2d: Module {
     }
 
     public override func forward(_ x: Tensor) throws -> Tensor {
-        try x.conv2d(weight: weight.value, bias: bias?.value, stride: (stride, stride), padding: (padding, padding), groups: groups)
+        try forward(x, lowPrecisionOutput: false)
+    }
+
+    /// `lowPrecisionOutput`: see `Tensor.conv2d` (the result may stay in autocast's 16-bit type).
+    public func forward(_ x: Tensor, lowPrecisionOutput: Bool) throws -> Tensor {
+        try x.conv2d(weight: weight.value, bias: bias?.value, stride: (stride, stride), padding: (padding, padding),
+                     groups: groups, lowPrecisionOutput: lowPrecisionOutput)
     }
 
     /// Multiply-adds x 2 for one image with an output of the given spatial size.

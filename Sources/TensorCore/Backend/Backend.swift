@@ -45,6 +45,10 @@ public protocol Backend: AnyObject {
     /// The 16-bit types this backend computes `op` in with its own instructions (mixed precision
     /// picks from these; others would be emulated).
     func nativeComputeTypes(_ op: AutocastOp) -> [DType]
+    /// The 16-bit types whose tensors `op` reads as its input and writes as its output directly
+    /// (a subset of the native ones): under autocast the operation is then given and gives back
+    /// 16-bit tensors instead of rounding float32 ones inside the kernel.
+    func directOperandTypes(_ op: AutocastOp) -> [DType]
     func conv2dForward(_ input: Tensor, _ weight: Tensor, _ bias: Tensor?, into out: Tensor, _ p: Conv2dParameters) throws
     /// Inference only: convolution, bias and activation in one pass.
     func conv2dForwardFused(_ input: Tensor, _ weight: Tensor, _ bias: Tensor?, into out: Tensor, _ p: Conv2dParameters,
@@ -171,9 +175,13 @@ extension FusedActivation {
 }
 
 extension Backend {
-    /// Batch norm + activation composed from the separate kernels, for backends without a fused one.
+    public func directOperandTypes(_ op: AutocastOp) -> [DType] { [] }
+
+    /// Batch norm + activation composed from the separate kernels, for backends without a fused one
+    /// (a 16-bit input is widened first).
     public func batchNormActivationForward(_ x: Tensor, scale: Tensor, shift: Tensor, mean: Tensor, variance: Tensor,
                                            epsilon: Float, activation: FusedActivation, into out: Tensor) throws {
+        let x = try x.dtype == .float32 ? x : withNoGrad { try x.to(.float32) }
         guard let op = activation.unaryOp else {
             return try batchNormForward(x, scale: scale, shift: shift, mean: mean, variance: variance, training: true,
                                         epsilon: epsilon, into: out)
@@ -187,6 +195,7 @@ extension Backend {
     public func batchNormActivationBackward(_ x: Tensor, gradOut: Tensor, mean: Tensor, variance: Tensor, scale: Tensor,
                                             shift: Tensor, epsilon: Float, activation: FusedActivation,
                                             gradInput: Tensor?, gradScale: Tensor?, gradShift: Tensor?) throws {
+        let x = try x.dtype == .float32 ? x : withNoGrad { try x.to(.float32) }
         var gradNormalised = gradOut
         if let op = activation.unaryOp {
             // The normalised tensor again: the batch statistics as fixed ones.

@@ -124,6 +124,22 @@ final class CPUBackend: Backend {
         op == .convolution && ck_conv_bf16_native() != 0 ? [.bfloat16] : []
     }
 
+    /// oneDNN's bfloat16 convolutions read a bfloat16 source and write a bfloat16 result as they are.
+    func directOperandTypes(_ op: AutocastOp) -> [DType] { nativeComputeTypes(op) }
+
+    /// The kernel's parameters with the buffer types of a bfloat16 source (forward, backward-weights)
+    /// and result (forward); those need the native bfloat16 convolution.
+    private func kernelParams(_ p: Conv2dParameters, source: Tensor?, result: Tensor? = nil) throws -> ck_conv_params {
+        var params = p.kernelParams
+        params.src_bf16 = source?.dtype == .bfloat16 ? 1 : 0
+        params.dst_bf16 = result?.dtype == .bfloat16 ? 1 : 0
+        if (params.src_bf16 != 0 || params.dst_bf16 != 0) && params.precision != 1 {
+            throw TensorError("conv2d: bfloat16 tensors need this CPU's bfloat16 convolutions (AVX512_BF16 or AMX), "
+                              + "which it does not have; pass float32 tensors")
+        }
+        return params
+    }
+
     /// A 16-bit type without native kernels here (float16 always: this oneDNN has no CPU float16
     /// convolutions; bfloat16 without AVX512_BF16) is emulated by rounding the convolution's inputs
     /// to it: its numerics at float32 speed (for forced runs and tests).
@@ -132,9 +148,9 @@ final class CPUBackend: Backend {
     }
 
     func conv2dForward(_ input: Tensor, _ weight: Tensor, _ bias: Tensor?, into out: Tensor, _ p: Conv2dParameters) throws {
-        var params = p.kernelParams
-        let (x, w) = (try emulated(input, p), try emulated(weight, p))
-        try checkKernel(ck_conv_forward(&params, x.floats, w.floats, bias?.floats, out.mutableFloats), "conv2d")
+        var params = try kernelParams(p, source: input, result: out)
+        let (x, w) = (params.src_bf16 != 0 ? input : try emulated(input, p), try emulated(weight, p))
+        try checkKernel(ck_conv_forward(&params, x.rawPointer, w.floats, bias?.floats, out.rawPointer), "conv2d")
     }
 
     func conv2dForwardFused(_ input: Tensor, _ weight: Tensor, _ bias: Tensor?, into out: Tensor, _ p: Conv2dParameters,
@@ -154,18 +170,19 @@ final class CPUBackend: Backend {
 
     func conv2dBackwardWeights(_ input: Tensor, _ gradOut: Tensor, into gradWeight: Tensor, gradBias: Tensor?,
                                _ p: Conv2dParameters) throws {
-        var params = p.kernelParams
-        let (x, g) = (try emulated(input, p), try emulated(gradOut, p))
-        try checkKernel(ck_conv_backward_weights(&params, x.floats, g.floats, gradWeight.mutableFloats, gradBias?.mutableFloats),
+        var params = try kernelParams(p, source: input)
+        let (x, g) = (params.src_bf16 != 0 ? input : try emulated(input, p), try emulated(gradOut, p))
+        try checkKernel(ck_conv_backward_weights(&params, x.rawPointer, g.floats, gradWeight.mutableFloats, gradBias?.mutableFloats),
                         "conv2d backward (weights)")
     }
 
     func conv2dBackward(_ gradOut: Tensor, input: Tensor, weight: Tensor, gradInput: Tensor?, gradWeight: Tensor?,
                         gradBias: Tensor?, _ p: Conv2dParameters) throws {
-        var params = p.kernelParams
+        var params = try kernelParams(p, source: input)
         let g = try emulated(gradOut, p)
-        let x = gradWeight == nil ? input : try emulated(input, p), w = gradInput == nil ? weight : try emulated(weight, p)
-        try checkKernel(ck_conv_backward(&params, x.floats, g.floats, w.floats, gradInput?.mutableFloats, gradWeight?.mutableFloats,
+        let x = gradWeight == nil || params.src_bf16 != 0 ? input : try emulated(input, p)
+        let w = gradInput == nil ? weight : try emulated(weight, p)
+        try checkKernel(ck_conv_backward(&params, x.rawPointer, g.floats, w.floats, gradInput?.mutableFloats, gradWeight?.mutableFloats,
                                          gradBias?.mutableFloats), "conv2d backward")
     }
 
@@ -188,7 +205,8 @@ final class CPUBackend: Backend {
                                     epsilon: Float, activation: FusedActivation, into out: Tensor) throws {
         let (n, c, h, w) = try nchw(x, "batch_norm + activation")
         let (kind, alpha) = activation.kernelCode
-        try checkKernel(ck_batchnorm_act_forward(n, c, h, w, epsilon, kind, alpha, x.floats, scale.floats, shift.floats,
+        try checkKernel(ck_batchnorm_act_forward(n, c, h, w, epsilon, kind, alpha, try bfloat16Flag(x), x.rawPointer,
+                                                 scale.floats, shift.floats,
                                                  out.mutableFloats, mean.mutableFloats, variance.mutableFloats),
                         "batch_norm + activation")
     }
@@ -198,7 +216,8 @@ final class CPUBackend: Backend {
                                      gradScale: Tensor?, gradShift: Tensor?) throws {
         let (n, c, h, w) = try nchw(x, "batch_norm + activation backward")
         let (kind, alpha) = activation.kernelCode
-        try checkKernel(ck_batchnorm_act_backward(n, c, h, w, epsilon, kind, alpha, x.floats, gradOut.floats, mean.floats,
+        try checkKernel(ck_batchnorm_act_backward(n, c, h, w, epsilon, kind, alpha, try bfloat16Flag(x), x.rawPointer,
+                                                  gradOut.floats, mean.floats,
                                                   variance.floats, scale.floats, shift.floats, gradInput?.mutableFloats,
                                                   gradScale?.mutableFloats, gradShift?.mutableFloats),
                         "batch_norm + activation backward")
@@ -264,6 +283,14 @@ final class CPUBackend: Backend {
             for (i, s) in t.strides.enumerated() { p[i] = Int64(s) }
         }
         return l
+    }
+
+    /// The C kernels' flag for a source that is bfloat16 (1) or float32 (0).
+    private func bfloat16Flag(_ t: Tensor) throws -> Int32 {
+        guard t.dtype == .float32 || t.dtype == .bfloat16 else {
+            throw TensorError("batch_norm + activation: needs a float32 or bfloat16 input, found \(t.dtype)")
+        }
+        return t.dtype == .bfloat16 ? 1 : 0
     }
 
     private func nchw(_ t: Tensor, _ op: String) throws -> (Int64, Int64, Int64, Int64) {
@@ -337,7 +364,7 @@ extension Conv2dParameters {
                        kh: Int64(kernelHeight), kw: Int64(kernelWidth), stride_h: Int64(strideH), stride_w: Int64(strideW),
                        pad_h: Int64(padH), pad_w: Int64(padW), dilation_h: Int64(dilationH), dilation_w: Int64(dilationW),
                        groups: Int64(groups), oh: Int64(outHeight), ow: Int64(outWidth),
-                       precision: computeType == .bfloat16 && ck_conv_bf16_native() != 0 ? 1 : 0)
+                       precision: computeType == .bfloat16 && ck_conv_bf16_native() != 0 ? 1 : 0, src_bf16: 0, dst_bf16: 0)
     }
 }
 

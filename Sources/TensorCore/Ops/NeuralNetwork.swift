@@ -2,11 +2,20 @@
 /// their backward passes from the backend's kernels.
 extension Tensor {
     /// 2-D convolution with PyTorch's conventions. weight: [out, in / groups, kh, kw].
+    ///
+    /// Under autocast, on a backend that reads and writes the 16-bit type directly, the input is
+    /// converted once (it is then both the kernel's operand and what the backward keeps) and, with
+    /// `lowPrecisionOutput`, the result comes back in that type: for a consumer that reads it as it
+    /// is (`batchNormActivation`), as PyTorch's autocast convolution output. Elsewhere the result is
+    /// float32.
     public func conv2d(weight: Tensor, bias: Tensor? = nil, stride: (Int, Int) = (1, 1), padding: (Int, Int) = (0, 0),
-                       dilation: (Int, Int) = (1, 1), groups: Int = 1) throws -> Tensor {
+                       dilation: (Int, Int) = (1, 1), groups: Int = 1, lowPrecisionOutput: Bool = false) throws -> Tensor {
         let x = self
         try Tensor.sameDevice("conv2d", [x, weight] + (bias.map { [$0] } ?? []))
-        try x.requireFloat32("conv2d"); try weight.requireFloat32("conv2d")
+        let computeType = Autocast.computeType ?? .float32
+        let direct = computeType != .float32 && x.backend.directOperandTypes(.convolution).contains(computeType)
+        if !(direct && x.dtype == computeType) { try x.requireFloat32("conv2d") }
+        try weight.requireFloat32("conv2d")
         try x.requireRank(4, "conv2d", "input")
         try weight.requireRank(4, "conv2d", "weight")
         guard groups >= 1, x.shape[1] == weight.shape[1] * groups else {
@@ -29,13 +38,17 @@ extension Tensor {
                                  outChannels: weight.shape[0], kernelHeight: weight.shape[2], kernelWidth: weight.shape[3],
                                  strideH: stride.0, strideW: stride.1, padH: padding.0, padW: padding.1,
                                  dilationH: dilation.0, dilationW: dilation.1, groups: groups)
-        p.computeType = Autocast.computeType ?? .float32
+        p.computeType = computeType
         guard p.outHeight > 0, p.outWidth > 0 else {
             throw TensorError("conv2d: input \(describe(x.shape)) is too small for kernel \(describe(weight.shape)) "
                               + "with padding \(padding) and dilation \(dilation)")
         }
-        let input = try x.contiguous(), w = try weight.contiguous()
-        let out = try Tensor.empty([p.batch, p.outChannels, p.outHeight, p.outWidth], device: x.device)
+        // A strided view converts straight into the dense 16-bit operand (no float32 copy first).
+        let input = direct ? try withNoGrad { try x.dtype == computeType ? x.contiguous() : x.to(computeType) }
+                           : try x.contiguous()
+        let w = try weight.contiguous()
+        let out = try Tensor.empty([p.batch, p.outChannels, p.outHeight, p.outWidth],
+                                   dtype: direct && lowPrecisionOutput ? computeType : .float32, device: x.device)
         try x.backend.conv2dForward(input, w, bias?.contiguous(), into: out, p)
         var inputs = [x, weight]
         if let bias { inputs.append(bias) }
@@ -43,18 +56,23 @@ extension Tensor {
         let needsWeightGrad = weight.requiresGrad || (bias?.requiresGrad ?? false)
         // The weight gradient reads the input; under autocast the kernel rounds it to the 16-bit
         // type anyway, so keeping it in that type for the backward is exact and halves what the
-        // step holds (PyTorch's autocast keeps the 16-bit cast too).
-        let saved = needsWeightGrad && GradMode.isEnabled && p.computeType != .float32
-            ? try withNoGrad { try input.to(p.computeType) } : input
+        // step holds (PyTorch's autocast keeps the 16-bit cast too). A direct operand already is.
+        // Without a weight gradient (a frozen backbone) nothing of the input is kept.
+        let saved: Tensor? = !needsWeightGrad ? nil
+            : !direct && GradMode.isEnabled && p.computeType != .float32 ? try withNoGrad { try input.to(p.computeType) }
+            : input
         return Tensor.record("conv2d", out, inputs: inputs) { g in
-            let gradOut = try g.contiguous()
+            // A 16-bit result can be handed a 16-bit gradient (through a cast); the kernels take float32.
+            let gradOut = try (g.dtype == .float32 ? g : g.to(.float32)).contiguous()
             let gradInput = needsInputGrad ? try Tensor.empty(inputShape, device: gradOut.device) : nil
             var gradWeight: Tensor?, gradBias: Tensor?
             if needsWeightGrad {
                 gradWeight = try w.emptyLike()
                 gradBias = bias == nil ? nil : try bias!.emptyLike()
             }
-            let input = needsWeightGrad && saved.dtype != .float32 ? try saved.to(.float32) : saved
+            // (The backward-data pass does not read the input: without a weight gradient any
+            // tensor stands in.)
+            let input = try saved.map { !direct && $0.dtype != .float32 ? try $0.to(.float32) : $0 } ?? gradOut
             try g.backend.conv2dBackward(gradOut, input: input, weight: w, gradInput: gradInput, gradWeight: gradWeight,
                                          gradBias: gradBias, p)
             return [gradInput, gradWeight, gradBias]
@@ -135,15 +153,18 @@ extension Tensor {
     /// Training batch norm followed by an activation, in one pass forward and one backward (the
     /// normalised tensor is neither stored nor kept for the backward). Same results as
     /// `batchNorm2d(training: true)` then the activation, running statistics updated the same way.
+    /// The input may be bfloat16 (a convolution's output under autocast): it is read as it is and
+    /// kept for the backward; statistics, result and gradients are float32.
     public func batchNormActivation(weight: Tensor, bias: Tensor, runningMean: Tensor, runningVar: Tensor,
                                     activation: FusedActivation, momentum: Float = 0.1,
                                     epsilon: Float = 1e-5) throws -> Tensor {
         let x = self
         let perChannel = try checkBatchNorm("batch_norm + activation", weight: weight, bias: bias,
-                                            runningMean: runningMean, runningVar: runningVar, training: true)
+                                            runningMean: runningMean, runningVar: runningVar, training: true,
+                                            inputTypes: [.float32, .bfloat16])
         let input = try x.contiguous()
         let scale = try weight.contiguous(), shift = try bias.contiguous()
-        let out = try input.emptyLike()
+        let out = try Tensor.empty(input.shape, device: x.device)
         let mean = try Tensor.empty([x.shape[1]], device: x.device)
         let variance = try Tensor.empty([x.shape[1]], device: x.device)
         try x.backend.batchNormActivationForward(input, scale: scale, shift: shift, mean: mean, variance: variance,
@@ -153,12 +174,12 @@ extension Tensor {
         // Under bfloat16 autocast the backward recomputes from a bfloat16 copy of the input, as
         // PyTorch's does from the bfloat16 convolution output it is given: half the memory held
         // for the step. (Not float16: its range could overflow where the float32 forward did not.)
-        let keepsCopy = Autocast.computeType == .bfloat16 && GradMode.isEnabled
+        let keepsCopy = Autocast.computeType == .bfloat16 && GradMode.isEnabled && input.dtype == .float32
         let saved = keepsCopy ? try withNoGrad { try input.to(.bfloat16) } : input
         let needsInputGrad = x.requiresGrad, parameters = weight.requiresGrad || bias.requiresGrad
         return Tensor.record("batch_norm_activation", out, inputs: [x, weight, bias]) { g in
-            let input = saved.dtype == .float32 ? saved : try saved.to(.float32)
-            let gradInput = needsInputGrad ? try input.emptyLike() : nil
+            let input = saved   // bfloat16 or float32: the kernels read either
+            let gradInput = needsInputGrad ? try Tensor.empty(input.shape, device: input.device) : nil
             let gradScale = parameters ? try scale.emptyLike() : nil, gradShift = parameters ? try shift.emptyLike() : nil
             try g.backend.batchNormActivationBackward(input, gradOut: g.contiguous(), mean: mean, variance: variance,
                                                       scale: scale, shift: shift, epsilon: epsilon,
@@ -170,9 +191,12 @@ extension Tensor {
 
     /// Shapes and types of a batch norm's operands; the number of values per channel.
     private func checkBatchNorm(_ op: String, weight: Tensor, bias: Tensor, runningMean: Tensor, runningVar: Tensor,
-                                training: Bool) throws -> Int {
+                                training: Bool, inputTypes: [DType] = [.float32]) throws -> Int {
         try Tensor.sameDevice(op, [self, weight, bias, runningMean, runningVar])
-        try requireFloat32(op)
+        guard inputTypes.contains(dtype) else {
+            throw TensorError("\(op): needs a \(inputTypes.map { "\($0)" }.joined(separator: " or ")) input, found "
+                              + "\(dtype) \(describe(shape))")
+        }
         try requireRank(4, op, "input")
         let c = shape[1]
         for (name, t) in [("weight", weight), ("bias", bias), ("running_mean", runningMean), ("running_var", runningVar)] {

@@ -23,7 +23,10 @@ final class BasicConv: Module {
         if !isTraining && !(GradMode.isEnabled && (x.requiresGrad || conv.weight.requiresGrad || bn.weight.requiresGrad)) {
             return try fusedForward(x)
         }
-        return try bn.forward(conv(x), then: fusedActivation)
+        // Under autocast the convolution's 16-bit result goes to the fused batch norm as it is.
+        let y = try conv.forward(x, lowPrecisionOutput: bn.readsLowPrecisionInput)
+        Module.observer?(conv, y)
+        return try bn.forward(y, then: fusedActivation)
     }
 
     private var fusedActivation: FusedActivation { activation == .mish ? .mish : .leakyRelu(0.1) }
