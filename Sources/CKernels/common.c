@@ -70,8 +70,12 @@ typedef struct {
     void *ctx;
 } iter_state;
 
-// Merges neighbouring dimensions that are contiguous for every operand and drops size-1 ones,
-// so most calls become one flat run.
+static int64_t magnitude(int64_t v) { return v < 0 ? -v : v; }
+
+// Drops size-1 dimensions, orders the rest by the first operand's (the output's) strides, largest
+// first, so that a channels-last tensor (or a transposed one) is walked in memory order, then
+// merges neighbouring dimensions that are contiguous for every operand: most calls become one
+// flat run. The element functions do not depend on the order they are called in.
 static void coalesce(iter_state *s, const ck_iter_spec *spec) {
     const ck_layout *l0 = spec->layout[0];
     int nd = 0;
@@ -81,6 +85,15 @@ static void coalesce(iter_state *s, const ck_iter_spec *spec) {
         for (int o = 0; o < spec->nops; o++)
             s->strides[o][nd] = spec->layout[o]->strides[d] * spec->elem_size[o];
         nd++;
+    }
+    // Insertion sort (at most CK_MAX_DIMS dimensions), stable: equal strides keep their order.
+    for (int d = 1; d < nd; d++) {
+        for (int e = d; e > 0 && magnitude(s->strides[0][e - 1]) < magnitude(s->strides[0][e]); e--) {
+            int64_t t = s->shape[e]; s->shape[e] = s->shape[e - 1]; s->shape[e - 1] = t;
+            for (int o = 0; o < spec->nops; o++) {
+                t = s->strides[o][e]; s->strides[o][e] = s->strides[o][e - 1]; s->strides[o][e - 1] = t;
+            }
+        }
     }
     if (nd == 0) {
         s->shape[0] = 1;

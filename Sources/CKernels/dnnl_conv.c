@@ -34,12 +34,13 @@ static void conv_types(const ck_conv_params *p, int kind, int any, dnnl_data_typ
 }
 
 static void conv_describe(const ck_conv_params *p, conv_mds *m, int any, int kind) {
-    dnnl_format_tag_t act = any ? dnnl_format_tag_any : dnnl_nchw;
+    dnnl_format_tag_t act_src = any ? dnnl_format_tag_any : p->src_nhwc ? dnnl_nhwc : dnnl_nchw;
+    dnnl_format_tag_t act_dst = any ? dnnl_format_tag_any : p->dst_nhwc ? dnnl_nhwc : dnnl_nchw;
     dnnl_data_type_t ts, tw, td;
     conv_types(p, kind, any, &ts, &tw, &td);
     dnnl_dims_t src = {p->n, p->c, p->h, p->w}, dst = {p->n, p->k, p->oh, p->ow};
-    dnnl_memory_desc_init_by_tag(&m->src, 4, src, ts, act);
-    dnnl_memory_desc_init_by_tag(&m->dst, 4, dst, td, act);
+    dnnl_memory_desc_init_by_tag(&m->src, 4, src, ts, act_src);
+    dnnl_memory_desc_init_by_tag(&m->dst, 4, dst, td, act_dst);
     if (p->groups > 1) {
         dnnl_dims_t w = {p->groups, p->k / p->groups, p->c / p->groups, p->kh, p->kw};
         dnnl_memory_desc_init_by_tag(&m->weights, 5, w, tw, any ? dnnl_format_tag_any : dnnl_goihw);
@@ -82,7 +83,7 @@ static ck_prim_entry *conv_entry(int kind, const ck_conv_params *given, int has_
     // Only the buffers a pass touches distinguish its primitives (backward-data shares a forward's
     // diff_dst reorder with backward-weights whatever the forward's dst type was).
     ck_conv_params q = *given, *p = &q;
-    if (kind != CONV_FWD) q.dst_bf16 = 0;
+    if (kind != CONV_FWD) q.dst_bf16 = q.src_nhwc = q.dst_nhwc = 0;
     if (kind == CONV_BWD_DATA) q.src_bf16 = 0;
     conv_key key;
     memset(&key, 0, sizeof key);

@@ -113,6 +113,48 @@ static void forward_planes(void *vctx, int64_t begin, int64_t end) {
     free(row_arg);
 }
 
+static int check(const ck_pool_params *p);
+
+typedef struct {
+    const ck_pool_params *p;
+    const float *src;
+    float *dst;
+} nhwc_ctx;
+
+// One output row (image, oy) of a channels-last pool: per output pixel the window's maximum per
+// channel, the channel loop innermost and contiguous so that it vectorises.
+__attribute__((target_clones("avx512f", "avx2", "default")))
+static void nhwc_rows(void *vctx, int64_t begin, int64_t end) {
+    const nhwc_ctx *c = vctx;
+    const ck_pool_params *p = c->p;
+    const int64_t C = p->c, H = p->h, W = p->w, OH = p->oh, OW = p->ow;
+    for (int64_t row = begin; row < end; row++) {
+        int64_t n = row / OH, oy = row % OH;
+        int64_t y0 = oy * p->stride_h - p->pad_h, y1 = y0 + p->kh;
+        if (y0 < 0) y0 = 0;
+        if (y1 > H) y1 = H;
+        for (int64_t ox = 0; ox < OW; ox++) {
+            int64_t x0 = ox * p->stride_w - p->pad_w, x1 = x0 + p->kw;
+            if (x0 < 0) x0 = 0;
+            if (x1 > W) x1 = W;
+            float *out = c->dst + ((n * OH + oy) * OW + ox) * C;
+            for (int64_t ch = 0; ch < C; ch++) out[ch] = -INFINITY;
+            for (int64_t y = y0; y < y1; y++)
+                for (int64_t x = x0; x < x1; x++) {
+                    const float *in = c->src + ((n * H + y) * W + x) * C;
+                    for (int64_t ch = 0; ch < C; ch++) out[ch] = in[ch] > out[ch] ? in[ch] : out[ch];
+                }
+        }
+    }
+}
+
+int ck_maxpool_forward_nhwc(const ck_pool_params *p, const float *src, float *dst) {
+    if (check(p)) return 1;
+    nhwc_ctx c = {p, src, dst};
+    ck_parallel_for(p->n * p->oh, 1, nhwc_rows, &c);
+    return 0;
+}
+
 static int check(const ck_pool_params *p) {
     if (p->oh < 1 || p->ow < 1)
         return ck_fail("max_pool2d: a %lldx%lld input is too small for a %lldx%lld kernel", (long long)p->h, (long long)p->w,

@@ -21,6 +21,8 @@ struct ModelBenchmark: ParsableCommand {
     @Option(help: "Training batch size.") var batch = 8
     @Option(help: "fp32, bf16, fp16, or a comma list (e.g. fp32,bf16); 'all' is fp32 and every 16-bit type this machine runs natively.")
     var precision = "fp32"
+    @Flag(help: "Inference with NCHW tensors between layers instead of channels-last (the chain it replaced, to compare).")
+    var nchwInference = false
 
     func precisions(native: [DType]) throws -> [DType?] {
         if precision == "all" { return [nil] + native.map { Optional($0) } }
@@ -36,6 +38,7 @@ struct ModelBenchmark: ParsableCommand {
 
     func run() throws {
         runReportingErrors {
+            ChannelsLastInference.enabled = !nchwInference
             let kind = try ModelKind(parsing: model)
             let detector = try kind.make(numClasses: classes)
             let peak = MachinePeak.measure()

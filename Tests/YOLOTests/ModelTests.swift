@@ -107,6 +107,34 @@ final class FusedInferenceTests: XCTestCase {
     }
 }
 
+final class ChannelsLastInferenceTests: XCTestCase {
+    override func tearDown() { ChannelsLastInference.enabled = true }
+
+    /// Evaluation keeps the convolution outputs channels-last between layers; the heads must give
+    /// what the plain NCHW chain gives.
+    func testBothModelsGiveTheNCHWChainsOutputs() throws {
+        for big in [false, true] {
+            let model: Detector = big ? try YOLOv4(numClasses: 3, seed: 4) : try YOLOv4Tiny(numClasses: 3, seed: 4)
+            model.eval()
+            let x = try Tensor.uniform([2, 3, 64, 64], low: 0, high: 1, generator: RandomGenerator(seed: 6))
+            ChannelsLastInference.enabled = true
+            var layouts: [Bool] = []
+            Module.observer = { module, y in if module is Conv2d { layouts.append(y.isChannelsLast && !y.isContiguous) } }
+            let kept = try withNoGrad { try model.outputs(x) }
+            Module.observer = nil
+            XCTAssertGreaterThan(layouts.filter { $0 }.count, layouts.count / 2, "most units stay channels-last")
+            ChannelsLastInference.enabled = false
+            let plain = try withNoGrad { try model.outputs(x) }
+            XCTAssertEqual(kept.count, plain.count)
+            for (a, b) in zip(kept, plain) {
+                XCTAssertEqual(a.shape, b.shape)
+                let u = try a.toArray(), v = try b.toArray()
+                for (p, q) in zip(u, v) { XCTAssertEqual(p, q, accuracy: 1e-4 * (1 + abs(q)), big ? "yolov4" : "tiny") }
+            }
+        }
+    }
+}
+
 final class FusedTrainingTests: XCTestCase {
     /// Training runs batch norm and its activation as one kernel; a whole step (loss and every
     /// parameter's gradient, both models) must equal the unfused chain's within float noise. The

@@ -140,6 +140,9 @@ typedef struct {
     // than float32, and so is the forward's dst when dst_bf16 is set (one rounding of the float32
     // accumulator, as PyTorch's autocast convolution output). Ignored by the other passes.
     int64_t src_bf16, dst_bf16;
+    // The forward's src / dst buffers are channels-last (NHWC in memory) instead of NCHW: the
+    // layout oneDNN's inference kernels use, so no reorder runs between them. Forward only.
+    int64_t src_nhwc, dst_nhwc;
 } ck_conv_params;
 
 // src and dst are float32, or bfloat16 as p->src_bf16 / p->dst_bf16 say.
@@ -195,9 +198,14 @@ typedef struct {
 int64_t ck_maxpool_workspace_size(const ck_pool_params *p);
 // workspace may be NULL for inference.
 int ck_maxpool_forward(const ck_pool_params *p, const float *src, float *dst, void *workspace);
+// Inference on channels-last (NHWC) buffers: the same maxima, no positions kept.
+int ck_maxpool_forward_nhwc(const ck_pool_params *p, const float *src, float *dst);
 int ck_maxpool_backward(const ck_pool_params *p, const float *diff_dst, const void *workspace,
                         float *diff_src);
 
+// Channels-last (NHWC) buffers: each output pixel's channels are its source pixel's.
+int ck_upsample_nearest_forward_nhwc(int64_t n, int64_t c, int64_t h, int64_t w, int64_t factor, const float *src,
+                                     float *dst);
 int ck_upsample_nearest_forward(int64_t n, int64_t c, int64_t h, int64_t w, int64_t factor,
                                 const float *src, float *dst);
 int ck_upsample_nearest_backward(int64_t n, int64_t c, int64_t h, int64_t w, int64_t factor,

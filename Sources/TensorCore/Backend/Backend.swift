@@ -49,6 +49,9 @@ public protocol Backend: AnyObject {
     /// (a subset of the native ones): under autocast the operation is then given and gives back
     /// 16-bit tensors instead of rounding float32 ones inside the kernel.
     func directOperandTypes(_ op: AutocastOp) -> [DType]
+    /// Whether inference convolutions (`conv2dForwardFused`), max pooling and upsampling without
+    /// gradients take and give channels-last tensors here (see `ChannelsLastInference`).
+    var prefersChannelsLastInference: Bool { get }
     func conv2dForward(_ input: Tensor, _ weight: Tensor, _ bias: Tensor?, into out: Tensor, _ p: Conv2dParameters) throws
     /// Inference only: convolution, bias and activation in one pass.
     func conv2dForwardFused(_ input: Tensor, _ weight: Tensor, _ bias: Tensor?, into out: Tensor, _ p: Conv2dParameters,
@@ -176,6 +179,7 @@ extension FusedActivation {
 
 extension Backend {
     public func directOperandTypes(_ op: AutocastOp) -> [DType] { [] }
+    public var prefersChannelsLastInference: Bool { false }
 
     /// Batch norm + activation composed from the separate kernels, for backends without a fused one
     /// (a 16-bit input is widened first).

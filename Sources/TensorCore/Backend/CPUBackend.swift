@@ -124,6 +124,10 @@ final class CPUBackend: Backend {
         op == .convolution && ck_conv_bf16_native() != 0 ? [.bfloat16] : []
     }
 
+    /// oneDNN's inference convolutions (brgconv) work on NHWC: channels-last tensors skip two reorders
+    /// per layer.
+    var prefersChannelsLastInference: Bool { true }
+
     /// oneDNN's bfloat16 convolutions read a bfloat16 source and write a bfloat16 result as they are.
     func directOperandTypes(_ op: AutocastOp) -> [DType] { nativeComputeTypes(op) }
 
@@ -158,6 +162,8 @@ final class CPUBackend: Backend {
         var params = p.kernelParams
         let (kind, alpha) = activation.kernelCode
         let (x, w) = (try emulated(input, p), try emulated(weight, p))
+        params.src_nhwc = x.isOnlyChannelsLast ? 1 : 0   // (an emulated type's rounded copy is NCHW)
+        params.dst_nhwc = out.isOnlyChannelsLast ? 1 : 0
         try checkKernel(ck_conv_forward_fused(&params, x.floats, w.floats, bias?.floats, out.mutableFloats, kind, alpha),
                         "conv2d (fused)")
     }
@@ -232,6 +238,9 @@ final class CPUBackend: Backend {
 
     func maxPool2dForward(_ x: Tensor, into out: Tensor, workspace: Tensor?, _ p: Pool2dParameters) throws {
         var params = p.kernelParams
+        if x.isOnlyChannelsLast && workspace == nil {
+            return try checkKernel(ck_maxpool_forward_nhwc(&params, x.floats, out.mutableFloats), "max_pool2d")
+        }
         try checkKernel(ck_maxpool_forward(&params, x.floats, out.mutableFloats, workspace?.rawPointer), "max_pool2d")
     }
 
@@ -243,6 +252,10 @@ final class CPUBackend: Backend {
 
     func upsampleNearestForward(_ x: Tensor, factor: Int, into out: Tensor) throws {
         let (n, c, h, w) = try nchw(x, "upsample")
+        if x.isOnlyChannelsLast {
+            return try checkKernel(ck_upsample_nearest_forward_nhwc(n, c, h, w, Int64(factor), x.floats, out.mutableFloats),
+                                   "upsample")
+        }
         try checkKernel(ck_upsample_nearest_forward(n, c, h, w, Int64(factor), x.floats, out.mutableFloats), "upsample")
     }
 
@@ -364,7 +377,8 @@ extension Conv2dParameters {
                        kh: Int64(kernelHeight), kw: Int64(kernelWidth), stride_h: Int64(strideH), stride_w: Int64(strideW),
                        pad_h: Int64(padH), pad_w: Int64(padW), dilation_h: Int64(dilationH), dilation_w: Int64(dilationW),
                        groups: Int64(groups), oh: Int64(outHeight), ow: Int64(outWidth),
-                       precision: computeType == .bfloat16 && ck_conv_bf16_native() != 0 ? 1 : 0, src_bf16: 0, dst_bf16: 0)
+                       precision: computeType == .bfloat16 && ck_conv_bf16_native() != 0 ? 1 : 0, src_bf16: 0, dst_bf16: 0,
+                       src_nhwc: 0, dst_nhwc: 0)
     }
 }
 

@@ -5,7 +5,11 @@ extension Tensor {
         try sameDevice(name, [a, b])
         try sameDType(name, a, b)
         let shape = try Shape.broadcast(a.shape, b.shape, name)
-        let out = try Tensor.empty(shape, dtype: op.isComparison ? .bool : a.dtype, device: a.device)
+        let type: DType = op.isComparison ? .bool : a.dtype
+        // Two channels-last operands (a residual sum in an inference chain) give a channels-last result.
+        let out = a.shape == b.shape && a.isOnlyChannelsLast && b.isOnlyChannelsLast
+            ? try Tensor.emptyChannelsLast(shape, dtype: type, device: a.device)
+            : try Tensor.empty(shape, dtype: type, device: a.device)
         try a.backend.binary(op, a.broadcastView(to: shape), b.broadcastView(to: shape), into: out)
         return out
     }

@@ -18,7 +18,11 @@ extension Tensor {
         }
         var outShape = first.shape
         outShape[a] = tensors.map { $0.shape[a] }.reduce(0, +)
-        let out = try Tensor.empty(outShape, dtype: first.dtype, device: first.device)
+        // Channels-last inputs (an inference chain, see ChannelsLastInference) give a channels-last result.
+        let keepsChannelsLast = a == 1 && tensors.allSatisfy(\.isChannelsLast) && tensors.contains(where: \.isOnlyChannelsLast)
+            && ChannelsLastInference.applies(to: first.backend)
+        let out = keepsChannelsLast ? try Tensor.emptyChannelsLast(outShape, dtype: first.dtype, device: first.device)
+                                    : try Tensor.empty(outShape, dtype: first.dtype, device: first.device)
         var start = 0
         var ranges: [(Int, Int)] = []
         for t in tensors {

@@ -99,8 +99,14 @@ extension Tensor {
         guard p.outHeight > 0, p.outWidth > 0 else {
             throw TensorError("conv2d: input \(describe(shape)) is too small for kernel \(describe(weight.shape))")
         }
-        let out = try Tensor.empty([p.batch, p.outChannels, p.outHeight, p.outWidth], device: device)
-        try backend.conv2dForwardFused(contiguous(), weight.contiguous(), bias?.contiguous(), into: out, p, activation: activation)
+        // Channels-last where the backend's kernels are: the result stays so for the next layer.
+        let keepsChannelsLast = ChannelsLastInference.applies(to: backend)
+        let input = keepsChannelsLast && isChannelsLast ? self
+            : keepsChannelsLast && !isContiguous ? try channelsLast() : try contiguous()
+        let outShape = [p.batch, p.outChannels, p.outHeight, p.outWidth]
+        let out = keepsChannelsLast ? try Tensor.emptyChannelsLast(outShape, device: device)
+                                    : try Tensor.empty(outShape, device: device)
+        try backend.conv2dForwardFused(input, weight.contiguous(), bias?.contiguous(), into: out, p, activation: activation)
         return out
     }
 
@@ -241,9 +247,12 @@ extension Tensor {
         guard p.outHeight > 0, p.outWidth > 0 else {
             throw TensorError("max_pool2d: input \(describe(x.shape)) is too small for kernel \(kernel)")
         }
-        let input = try x.contiguous()
-        let out = try Tensor.empty([p.batch, p.channels, p.outHeight, p.outWidth], device: x.device)
         let needsGrad = GradMode.isEnabled && x.requiresGrad
+        let keepsChannelsLast = !needsGrad && x.isOnlyChannelsLast && ChannelsLastInference.applies(to: x.backend)
+        let input = keepsChannelsLast ? x : try x.contiguous()
+        let outShape = [p.batch, p.channels, p.outHeight, p.outWidth]
+        let out = keepsChannelsLast ? try Tensor.emptyChannelsLast(outShape, device: x.device)
+                                    : try Tensor.empty(outShape, device: x.device)
         let workspace = needsGrad
             ? try Tensor.empty([x.backend.maxPool2dWorkspaceBytes(p)], dtype: .uint8, device: x.device) : nil
         try x.backend.maxPool2dForward(input, into: out, workspace: workspace, p)
@@ -262,8 +271,12 @@ extension Tensor {
         try x.requireFloat32("upsample")
         try x.requireRank(4, "upsample", "input")
         guard factor >= 1 else { throw TensorError("upsample: factor must be at least 1, found \(factor)") }
-        let input = try x.contiguous()
-        let out = try Tensor.empty([x.shape[0], x.shape[1], x.shape[2] * factor, x.shape[3] * factor], device: x.device)
+        let keepsChannelsLast = !(GradMode.isEnabled && x.requiresGrad) && x.isOnlyChannelsLast
+            && ChannelsLastInference.applies(to: x.backend)
+        let input = keepsChannelsLast ? x : try x.contiguous()
+        let outShape = [x.shape[0], x.shape[1], x.shape[2] * factor, x.shape[3] * factor]
+        let out = keepsChannelsLast ? try Tensor.emptyChannelsLast(outShape, device: x.device)
+                                    : try Tensor.empty(outShape, device: x.device)
         try x.backend.upsampleNearestForward(input, factor: factor, into: out)
         let (inputShape, device) = (x.shape, x.device)
         return Tensor.record("upsample", out, inputs: [x]) { g in
