@@ -8,6 +8,7 @@ extension Tensor {
         let type: DType = op.isComparison ? .bool : a.dtype
         // Two channels-last operands (a residual sum in an inference chain) give a channels-last result.
         let out = a.shape == b.shape && a.isOnlyChannelsLast && b.isOnlyChannelsLast
+            && ChannelsLastInference.applies(to: a.backend)
             ? try Tensor.emptyChannelsLast(shape, dtype: type, device: a.device)
             : try Tensor.empty(shape, dtype: type, device: a.device)
         try a.backend.binary(op, a.broadcastView(to: shape), b.broadcastView(to: shape), into: out)
