@@ -32,15 +32,11 @@ static inline float leaky_slope(float z, float alpha) { return z > 0 ? 1.0f : al
 static inline float mish_slope(float z, float alpha) { (void)alpha; return ck_mish_gradf(z); }
 static inline float identity_slope(float z, float alpha) { (void)z; (void)alpha; return 1.0f; }
 
-CK_SIMD_CLONES static void widen_bf16(const uint16_t *in, float *out, int64_t len) {
-    for (int64_t i = 0; i < len; i++) out[i] = ck_bf16_to_f32(in[i]);
-}
-
 // The float32 values of the block at element offset `off`: the input itself, or its bfloat16
 // values widened into `scratch` (hw floats).
 static const float *input_block(const bn_act_ctx *c, int64_t off, float *scratch) {
     if (!c->src_bf16) return (const float *)c->src + off;
-    widen_bf16((const uint16_t *)c->src + off, scratch, c->hw);
+    ck_widen_bf16((const uint16_t *)c->src + off, scratch, c->hw);
     return scratch;
 }
 

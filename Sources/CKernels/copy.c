@@ -59,19 +59,14 @@ static inline void store_int(ck_dtype dt, char *p, int64_t v) {
 }
 
 // Dense float32 <-> bfloat16 runs (autocast's operand conversions, hot in mixed-precision
-// training), written without branches so that they vectorise; same rounding as ck_f32_to_bf16.
+// training), compiled per instruction set so that they vectorise.
 __attribute__((target_clones("avx512f", "avx2", "default")))
 static void narrow_to_bf16(const float *src, uint16_t *dst, int64_t n) {
-    for (int64_t i = 0; i < n; i++) {
-        uint32_t bits;
-        __builtin_memcpy(&bits, src + i, 4);
-        uint32_t rounded = (bits + 0x7FFFu + ((bits >> 16) & 1u)) >> 16, quiet = (bits >> 16) | 0x0040u;
-        dst[i] = (uint16_t)((bits & 0x7FFFFFFFu) > 0x7F800000u ? quiet : rounded);
-    }
+    for (int64_t i = 0; i < n; i++) dst[i] = ck_f32_to_bf16(src[i]);
 }
 
 __attribute__((target_clones("avx512f", "avx2", "default")))
-static void widen_from_bf16(const uint16_t *src, float *dst, int64_t n) {
+void ck_widen_bf16(const uint16_t *src, float *dst, int64_t n) {
     for (int64_t i = 0; i < n; i++) dst[i] = ck_bf16_to_f32(src[i]);
 }
 
@@ -103,7 +98,7 @@ static void copy_run(void *vctx, char **p, const int64_t *s, int64_t n) {
         return;
     }
     if (c->src == CK_BF16 && c->dst == CK_F32 && s[0] == 4 && s[1] == 2) {
-        widen_from_bf16((const uint16_t *)src, (float *)dst, n);
+        ck_widen_bf16((const uint16_t *)src, (float *)dst, n);
         return;
     }
     if (c->src == CK_F32 && c->dst == CK_BF16) {

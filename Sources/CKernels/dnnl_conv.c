@@ -16,11 +16,11 @@ typedef struct {
     dnnl_dims_t strides, dilates, pad_l, pad_r;
 } conv_mds;
 
-// The primitive's data types (`any` descriptors; the plain ones are always float32). In bfloat16
-// the inputs of each pass are bfloat16 and its output float32: forward src, weights -> dst;
-// backward-data diff_dst, weights -> diff_src; backward-weights src, diff_dst -> diff_weights.
-// The plain descriptors are the caller's buffers: float32, except a bfloat16 src or forward dst
-// (src_bf16 / dst_bf16), which the primitive then reads or writes in that type too.
+// The primitive's data types (`any` descriptors). In bfloat16 the inputs of each pass are
+// bfloat16 and its output float32: forward src, weights -> dst; backward-data diff_dst, weights ->
+// diff_src; backward-weights src, diff_dst -> diff_weights. The plain descriptors are the caller's
+// buffers: float32, except a bfloat16 src or forward dst (src_bf16 / dst_bf16), which the
+// primitive then reads or writes in that type too.
 static void conv_types(const ck_conv_params *p, int kind, int any, dnnl_data_type_t *src, dnnl_data_type_t *wei,
                        dnnl_data_type_t *dst) {
     *src = *wei = *dst = dnnl_f32;
@@ -79,6 +79,15 @@ static int forward_pd(const ck_conv_params *p, int has_bias, int activation, flo
     return st == dnnl_success ? 0 : ck_dnnl_fail(st, "convolution forward setup");
 }
 
+// A backward primitive descriptor from its operation descriptor and the forward hint, with the
+// user-mode scratchpad.
+static dnnl_status_t backward_pd(dnnl_primitive_desc_t *pd, const void *cd, const_dnnl_primitive_desc_t fwd) {
+    dnnl_primitive_attr_t attr = ck_attr_create();
+    dnnl_status_t st = dnnl_primitive_desc_create(pd, cd, attr, ck_engine(), fwd);
+    if (attr) dnnl_primitive_attr_destroy(attr);
+    return st;
+}
+
 static ck_prim_entry *conv_entry(int kind, const ck_conv_params *given, int has_bias, int activation, float alpha) {
     // Only the buffers a pass touches distinguish its primitives (backward-data shares a forward's
     // diff_dst reorder with backward-weights whatever the forward's dst type was).
@@ -108,18 +117,14 @@ static ck_prim_entry *conv_entry(int kind, const ck_conv_params *given, int has_
         dnnl_convolution_desc_t cd;
         st = dnnl_dilated_convolution_backward_data_desc_init(&cd, dnnl_convolution_direct, &any.src, &any.weights,
                                                               &any.dst, any.strides, any.dilates, any.pad_l, any.pad_r);
-        dnnl_primitive_attr_t attr = ck_attr_create();
-        if (st == dnnl_success) st = dnnl_primitive_desc_create(&pd, &cd, attr, ck_engine(), fwd);
-        if (attr) dnnl_primitive_attr_destroy(attr);
+        if (st == dnnl_success) st = backward_pd(&pd, &cd, fwd);
         dnnl_primitive_desc_destroy(fwd);
     } else {
         dnnl_convolution_desc_t cd;
         st = dnnl_dilated_convolution_backward_weights_desc_init(&cd, dnnl_convolution_direct, &any.src, &any.weights,
                                                                  has_bias ? &any.bias : NULL, &any.dst, any.strides,
                                                                  any.dilates, any.pad_l, any.pad_r);
-        dnnl_primitive_attr_t attr = ck_attr_create();
-        if (st == dnnl_success) st = dnnl_primitive_desc_create(&pd, &cd, attr, ck_engine(), fwd);
-        if (attr) dnnl_primitive_attr_destroy(attr);
+        if (st == dnnl_success) st = backward_pd(&pd, &cd, fwd);
         dnnl_primitive_desc_destroy(fwd);
     }
     if (st != dnnl_success) { ck_dnnl_fail(st, "convolution backward setup"); return NULL; }

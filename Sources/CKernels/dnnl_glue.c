@@ -120,32 +120,23 @@ int ck_entry_add_slot(ck_prim_entry *e, int arg, const dnnl_memory_desc_t *plain
     return 0;
 }
 
-// Grow-only scratch buffers, one per slot, reused across calls (no allocation per operation).
+// Grow-only buffers reused across calls (no allocation per operation): *buffer holds at least
+// `bytes` afterwards, or is NULL when that much could not be had.
+static void *grown(void **buffer, size_t *capacity, size_t bytes) {
+    if (*capacity < bytes) {
+        free(*buffer);
+        size_t rounded = (bytes + 4095) & ~(size_t)4095;
+        *buffer = aligned_alloc(64, rounded);
+        *capacity = *buffer ? rounded : 0;
+    }
+    return *buffer;
+}
+
+// One scratch buffer per slot for the reorders, and one for the primitives' own workspaces.
 static void *scratch[CK_DNNL_MAX_ARGS];
 static size_t scratch_bytes[CK_DNNL_MAX_ARGS];
-
-static void *scratch_buffer(int slot, size_t bytes) {
-    if (scratch_bytes[slot] < bytes) {
-        free(scratch[slot]);
-        size_t rounded = (bytes + 4095) & ~(size_t)4095;
-        scratch[slot] = aligned_alloc(64, rounded);
-        scratch_bytes[slot] = scratch[slot] ? rounded : 0;
-    }
-    return scratch[slot];
-}
-
 static void *scratchpad;
 static size_t scratchpad_bytes;
-
-static void *scratchpad_buffer(size_t bytes) {
-    if (scratchpad_bytes < bytes) {
-        free(scratchpad);
-        size_t rounded = (bytes + 4095) & ~(size_t)4095;
-        scratchpad = aligned_alloc(64, rounded);
-        scratchpad_bytes = scratchpad ? rounded : 0;
-    }
-    return scratchpad;
-}
 
 static int reorder_run(dnnl_primitive_t r, const dnnl_memory_desc_t *from_md, void *from,
                        const dnnl_memory_desc_t *to_md, void *to) {
@@ -167,7 +158,7 @@ static int execute(ck_prim_entry *e, void *const *buffers, const char *what, int
     for (int s = 0; s < e->nslots; s++) {
         bufs[s] = buffers[s];
         if (e->reorder[s]) {
-            bufs[s] = scratch_buffer(s, e->chosen_bytes[s]);
+            bufs[s] = grown(&scratch[s], &scratch_bytes[s], e->chosen_bytes[s]);
             if (!bufs[s]) return ck_fail("%s: out of memory for a %zu-byte reorder buffer", what, e->chosen_bytes[s]);
             if (s == 0 && reuse_slot0) continue;
             if (!e->is_output[s] && (rc = reorder_run(e->reorder[s], &e->plain[s], buffers[s], &e->chosen[s], bufs[s])))
@@ -181,7 +172,7 @@ static int execute(ck_prim_entry *e, void *const *buffers, const char *what, int
         args[s].memory = mems[s];
     }
     if (e->scratchpad_bytes > 0) {
-        void *pad = scratchpad_buffer(e->scratchpad_bytes);
+        void *pad = grown(&scratchpad, &scratchpad_bytes, e->scratchpad_bytes);
         if (!pad) {
             for (int s = 0; s < nargs; s++) dnnl_memory_destroy(mems[s]);
             return ck_fail("%s: out of memory for a %zu-byte workspace", what, e->scratchpad_bytes);

@@ -113,7 +113,27 @@ static void forward_planes(void *vctx, int64_t begin, int64_t end) {
     free(row_arg);
 }
 
-static int check(const ck_pool_params *p);
+static int check(const ck_pool_params *p) {
+    if (p->oh < 1 || p->ow < 1)
+        return ck_fail("max_pool2d: a %lldx%lld input is too small for a %lldx%lld kernel", (long long)p->h, (long long)p->w,
+                       (long long)p->kh, (long long)p->kw);
+    if (p->pad_h * 2 > p->kh || p->pad_w * 2 > p->kw)
+        return ck_fail("max_pool2d: padding %lldx%lld must be at most half of the %lldx%lld kernel", (long long)p->pad_h,
+                       (long long)p->pad_w, (long long)p->kh, (long long)p->kw);
+    return 0;
+}
+
+int64_t ck_maxpool_workspace_size(const ck_pool_params *p) {
+    if (check(p)) return -1;
+    return p->n * p->c * p->oh * p->ow * (int64_t)sizeof(int32_t);
+}
+
+int ck_maxpool_forward(const ck_pool_params *p, const float *src, float *dst, void *workspace) {
+    if (check(p)) return 1;
+    pool_ctx c = {p, src, dst, workspace, NULL, NULL};
+    ck_parallel_for(p->n * p->c, 1, forward_planes, &c);
+    return 0;
+}
 
 typedef struct {
     const ck_pool_params *p;
@@ -152,28 +172,6 @@ int ck_maxpool_forward_nhwc(const ck_pool_params *p, const float *src, float *ds
     if (check(p)) return 1;
     nhwc_ctx c = {p, src, dst};
     ck_parallel_for(p->n * p->oh, 1, nhwc_rows, &c);
-    return 0;
-}
-
-static int check(const ck_pool_params *p) {
-    if (p->oh < 1 || p->ow < 1)
-        return ck_fail("max_pool2d: a %lldx%lld input is too small for a %lldx%lld kernel", (long long)p->h, (long long)p->w,
-                       (long long)p->kh, (long long)p->kw);
-    if (p->pad_h * 2 > p->kh || p->pad_w * 2 > p->kw)
-        return ck_fail("max_pool2d: padding %lldx%lld must be at most half of the %lldx%lld kernel", (long long)p->pad_h,
-                       (long long)p->pad_w, (long long)p->kh, (long long)p->kw);
-    return 0;
-}
-
-int64_t ck_maxpool_workspace_size(const ck_pool_params *p) {
-    if (check(p)) return -1;
-    return p->n * p->c * p->oh * p->ow * (int64_t)sizeof(int32_t);
-}
-
-int ck_maxpool_forward(const ck_pool_params *p, const float *src, float *dst, void *workspace) {
-    if (check(p)) return 1;
-    pool_ctx c = {p, src, dst, workspace, NULL, NULL};
-    ck_parallel_for(p->n * p->c, 1, forward_planes, &c);
     return 0;
 }
 

@@ -25,12 +25,12 @@ typedef enum {
 } ck_dtype;
 
 // bfloat16 <-> float32: round to nearest even, NaN kept quiet (with its sign), overflow to inf.
+// Written as a select, not a branch, so that loops over it vectorise.
 static inline uint16_t ck_f32_to_bf16(float f) {
     uint32_t bits;
     __builtin_memcpy(&bits, &f, 4);
-    if ((bits & 0x7FFFFFFFu) > 0x7F800000u) return (uint16_t)((bits >> 16) | 0x0040u);
-    bits += 0x7FFFu + ((bits >> 16) & 1u);
-    return (uint16_t)(bits >> 16);
+    uint32_t rounded = (bits + 0x7FFFu + ((bits >> 16) & 1u)) >> 16, quiet = (bits >> 16) | 0x0040u;
+    return (uint16_t)((bits & 0x7FFFFFFFu) > 0x7F800000u ? quiet : rounded);
 }
 static inline float ck_bf16_to_f32(uint16_t h) {
     uint32_t bits = (uint32_t)h << 16;

@@ -7,10 +7,9 @@ extension Tensor {
         let shape = try Shape.broadcast(a.shape, b.shape, name)
         let type: DType = op.isComparison ? .bool : a.dtype
         // Two channels-last operands (a residual sum in an inference chain) give a channels-last result.
-        let out = a.shape == b.shape && a.isOnlyChannelsLast && b.isOnlyChannelsLast
-            && ChannelsLastInference.applies(to: a.backend)
-            ? try Tensor.emptyChannelsLast(shape, dtype: type, device: a.device)
-            : try Tensor.empty(shape, dtype: type, device: a.device)
+        let out = try Tensor.empty(shape, dtype: type, device: a.device,
+                                   channelsLast: a.shape == b.shape && a.isOnlyChannelsLast && b.isOnlyChannelsLast
+                                       && ChannelsLastInference.applies(to: a.backend))
         try a.backend.binary(op, a.broadcastView(to: shape), b.broadcastView(to: shape), into: out)
         return out
     }

@@ -27,6 +27,12 @@ extension Tensor {
         return dense.view(shape: shape, strides: [h * w * c, 1, w * c, c], offset: 0)
     }
 
+    /// An uninitialised tensor, channels-last or plain contiguous as asked.
+    static func empty(_ shape: [Int], dtype: DType = .float32, device: Device, channelsLast: Bool) throws -> Tensor {
+        channelsLast ? try emptyChannelsLast(shape, dtype: dtype, device: device)
+                     : try Tensor.empty(shape, dtype: dtype, device: device)
+    }
+
     /// This tensor, or a channels-last copy of it (gradients flow back).
     public func channelsLast() throws -> Tensor {
         if isChannelsLast { return self }

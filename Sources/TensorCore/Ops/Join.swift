@@ -21,8 +21,7 @@ extension Tensor {
         // Channels-last inputs (an inference chain, see ChannelsLastInference) give a channels-last result.
         let keepsChannelsLast = a == 1 && tensors.allSatisfy(\.isChannelsLast) && tensors.contains(where: \.isOnlyChannelsLast)
             && ChannelsLastInference.applies(to: first.backend)
-        let out = keepsChannelsLast ? try Tensor.emptyChannelsLast(outShape, dtype: first.dtype, device: first.device)
-                                    : try Tensor.empty(outShape, dtype: first.dtype, device: first.device)
+        let out = try Tensor.empty(outShape, dtype: first.dtype, device: first.device, channelsLast: keepsChannelsLast)
         var start = 0
         var ranges: [(Int, Int)] = []
         for t in tensors {

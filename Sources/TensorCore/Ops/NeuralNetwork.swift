@@ -104,8 +104,7 @@ extension Tensor {
         let input = keepsChannelsLast && isChannelsLast ? self
             : keepsChannelsLast && !isContiguous ? try channelsLast() : try contiguous()
         let outShape = [p.batch, p.outChannels, p.outHeight, p.outWidth]
-        let out = keepsChannelsLast ? try Tensor.emptyChannelsLast(outShape, device: device)
-                                    : try Tensor.empty(outShape, device: device)
+        let out = try Tensor.empty(outShape, device: device, channelsLast: keepsChannelsLast)
         try backend.conv2dForwardFused(input, weight.contiguous(), bias?.contiguous(), into: out, p, activation: activation)
         return out
     }
@@ -251,8 +250,7 @@ extension Tensor {
         let keepsChannelsLast = !needsGrad && x.isOnlyChannelsLast && ChannelsLastInference.applies(to: x.backend)
         let input = keepsChannelsLast ? x : try x.contiguous()
         let outShape = [p.batch, p.channels, p.outHeight, p.outWidth]
-        let out = keepsChannelsLast ? try Tensor.emptyChannelsLast(outShape, device: x.device)
-                                    : try Tensor.empty(outShape, device: x.device)
+        let out = try Tensor.empty(outShape, device: x.device, channelsLast: keepsChannelsLast)
         let workspace = needsGrad
             ? try Tensor.empty([x.backend.maxPool2dWorkspaceBytes(p)], dtype: .uint8, device: x.device) : nil
         try x.backend.maxPool2dForward(input, into: out, workspace: workspace, p)
@@ -275,8 +273,7 @@ extension Tensor {
             && ChannelsLastInference.applies(to: x.backend)
         let input = keepsChannelsLast ? x : try x.contiguous()
         let outShape = [x.shape[0], x.shape[1], x.shape[2] * factor, x.shape[3] * factor]
-        let out = keepsChannelsLast ? try Tensor.emptyChannelsLast(outShape, device: x.device)
-                                    : try Tensor.empty(outShape, device: x.device)
+        let out = try Tensor.empty(outShape, device: x.device, channelsLast: keepsChannelsLast)
         try x.backend.upsampleNearestForward(input, factor: factor, into: out)
         let (inputShape, device) = (x.shape, x.device)
         return Tensor.record("upsample", out, inputs: [x]) { g in
