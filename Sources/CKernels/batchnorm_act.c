@@ -5,7 +5,8 @@
 // the backward reads the input and the incoming gradient twice, recomputing the normalised value
 // and the activation's derivative instead of storing them. The input may be bfloat16 (a bfloat16
 // convolution's output under autocast): each block is widened into a per-thread float32 buffer
-// that stays in cache, and the float32 code runs on that.
+// that stays in cache, and the float32 code runs on that. The forward's result may be bfloat16 too
+// (the next convolution reads it as it is): each block is normalised in that buffer and rounded once.
 #include "fastmath.h"
 #include "internal.h"
 #include <math.h>
@@ -21,10 +22,11 @@ typedef struct {
     int64_t n, c, hw;
     int activation;   // 0 none, 1 leaky ReLU, 2 mish (ckernels.h)
     float alpha, eps;
-    int src_bf16;
+    int src_bf16, dst_bf16;
     const void *src;
     const float *scale, *shift, *diff_dst;
-    float *dst, *mean, *var, *diff_src, *diff_scale, *diff_shift;
+    void *dst;
+    float *mean, *var, *diff_src, *diff_scale, *diff_shift;
     volatile int failed;   // a chunk could not allocate its scratch block
 } bn_act_ctx;
 
@@ -40,18 +42,20 @@ static const float *input_block(const bn_act_ctx *c, int64_t off, float *scratch
     return scratch;
 }
 
-// The calling thread's scratch block for a bfloat16 input (NULL for float32); *failed is set when
-// it cannot be had. Grow-only and kept per thread: a block of a 208x208 plane is above malloc's
-// mmap threshold, and allocating it per call cost page faults on every step.
+// The calling thread's scratch where a bfloat16 input or result needs it (NULL for float32 in and
+// out): two blocks of hw floats, the widened input and the result before rounding (apart, so that
+// the normalising loop's operands never overlap and it stays vectorised). *failed is set when it
+// cannot be had. Grow-only and kept per thread: a block of a 208x208 plane is above malloc's mmap
+// threshold, and allocating it per call cost page faults on every step.
 static _Thread_local float *thread_scratch;
 static _Thread_local int64_t thread_scratch_count;
 
 static float *chunk_scratch(const bn_act_ctx *c, int *failed) {
-    if (!c->src_bf16) return NULL;
-    if (thread_scratch_count < c->hw) {
+    if (!c->src_bf16 && !c->dst_bf16) return NULL;
+    if (thread_scratch_count < 2 * c->hw) {
         free(thread_scratch);
-        thread_scratch = malloc((size_t)c->hw * sizeof(float));
-        thread_scratch_count = thread_scratch ? c->hw : 0;
+        thread_scratch = malloc((size_t)(2 * c->hw) * sizeof(float));
+        thread_scratch_count = thread_scratch ? 2 * c->hw : 0;
     }
     if (!thread_scratch) *failed = 1;
     return thread_scratch;
@@ -80,8 +84,8 @@ CK_SIMD_CLONES static double block_squared_deviation(const float *x, int64_t len
 }
 
 // y = act(x * a + b): the loop is specialised per activation so each one vectorises on its own.
-CK_SIMD_CLONES static void block_normalise(const float *x, float *y, int64_t len, float a, float b, int activation,
-                                           float alpha) {
+CK_SIMD_CLONES static void block_normalise(const float *restrict x, float *restrict y, int64_t len, float a, float b,
+                                           int activation, float alpha) {
     switch (activation) {
     case 1: for (int64_t i = 0; i < len; i++) { float z = x[i] * a + b; y[i] = z > 0 ? z : z * alpha; } break;
     case 2: for (int64_t i = 0; i < len; i++) y[i] = ck_mishf(x[i] * a + b); break;
@@ -121,7 +125,14 @@ static void forward_channels(void *vctx, int64_t begin, int64_t end) {
         float a = c->scale[ch] * inv_std, b = c->shift[ch] - (float)mean * a;
         for (int64_t i = 0; i < c->n; i++) {
             int64_t off = (i * c->c + ch) * c->hw;
-            block_normalise(input_block(c, off, scratch), c->dst + off, c->hw, a, b, c->activation, c->alpha);
+            const float *x = input_block(c, off, scratch);
+            if (!c->dst_bf16) {
+                block_normalise(x, (float *)c->dst + off, c->hw, a, b, c->activation, c->alpha);
+                continue;
+            }
+            float *y = scratch + c->hw;
+            block_normalise(x, y, c->hw, a, b, c->activation, c->alpha);
+            ck_narrow_bf16(y, (uint16_t *)c->dst + off, c->hw);
         }
     }
 }
@@ -225,10 +236,10 @@ static int finish(const bn_act_ctx *ctx) {
 }
 
 int ck_batchnorm_act_forward(int64_t n, int64_t c, int64_t h, int64_t w, float eps, int activation, float alpha,
-                             int src_bf16, const void *src, const float *scale, const float *shift, float *dst,
-                             float *mean, float *var) {
+                             int src_bf16, const void *src, const float *scale, const float *shift, int dst_bf16,
+                             void *dst, float *mean, float *var) {
     if (check_activation(activation)) return 1;
-    bn_act_ctx ctx = {n, c, h * w, activation, alpha, eps, src_bf16, src, scale, shift, NULL, dst, mean, var,
+    bn_act_ctx ctx = {n, c, h * w, activation, alpha, eps, src_bf16, dst_bf16, src, scale, shift, NULL, dst, mean, var,
                       NULL, NULL, NULL, 0};
     ck_parallel_for(c, channel_grain(n, h * w), forward_channels, &ctx);
     return finish(&ctx);
@@ -239,7 +250,7 @@ int ck_batchnorm_act_backward(int64_t n, int64_t c, int64_t h, int64_t w, float 
                               const float *scale, const float *shift, float *diff_src, float *diff_scale,
                               float *diff_shift) {
     if (check_activation(activation)) return 1;
-    bn_act_ctx ctx = {n, c, h * w, activation, alpha, eps, src_bf16, src, scale, shift, diff_dst, NULL, (float *)mean,
+    bn_act_ctx ctx = {n, c, h * w, activation, alpha, eps, src_bf16, 0, src, scale, shift, diff_dst, NULL, (float *)mean,
                       (float *)var, diff_src, diff_scale, diff_shift, 0};
     ck_parallel_for(c, channel_grain(n, h * w), backward_channels, &ctx);
     return finish(&ctx);

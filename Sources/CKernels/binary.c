@@ -52,6 +52,8 @@ static inline int64_t ipow(int64_t base, int64_t e) {
     COMPARE_CASES(T)                                                                             \
     default: return;
 
+// Compiled per instruction set: the contiguous loops (bfloat16 rounding included) vectorise.
+__attribute__((target_clones("avx512f", "avx2", "default")))
 static void binary_run(void *vctx, char **p, const int64_t *s, int64_t n) {
     const binary_ctx *c = vctx;
     switch (c->dt) {
@@ -67,6 +69,15 @@ static void binary_run(void *vctx, char **p, const int64_t *s, int64_t n) {
         case CK_MINIMUM: BINARY_LOOPS(float, float, (x != x || y != y) ? NAN : (x < y ? x : y)); return;
         case CK_ATAN2: BINARY_LOOPS(float, float, atan2f(x, y)); return;
         COMPARE_CASES(float)
+        default: return;
+        }
+    // bfloat16 sums and products (residual sums of an autocast chain): computed in float32,
+    // rounded once.
+    case CK_BF16:
+        switch (c->op) {
+        case CK_ADD: BINARY_LOOPS(uint16_t, uint16_t, ck_f32_to_bf16(ck_bf16_to_f32(x) + ck_bf16_to_f32(y))); return;
+        case CK_SUB: BINARY_LOOPS(uint16_t, uint16_t, ck_f32_to_bf16(ck_bf16_to_f32(x) - ck_bf16_to_f32(y))); return;
+        case CK_MUL: BINARY_LOOPS(uint16_t, uint16_t, ck_f32_to_bf16(ck_bf16_to_f32(x) * ck_bf16_to_f32(y))); return;
         default: return;
         }
     case CK_I32: switch (c->op) { INT_CASES(int32_t) }
@@ -99,6 +110,7 @@ static int supported(ck_binary_op op, ck_dtype dt) {
     case CK_F32: return !logical;
     case CK_I32: case CK_I64: case CK_U8: return !logical && op != CK_ATAN2;
     case CK_BOOL: return compare || logical || op == CK_MAXIMUM || op == CK_MINIMUM;
+    case CK_BF16: return op == CK_ADD || op == CK_SUB || op == CK_MUL;
     default: return 0;
     }
 }

@@ -61,7 +61,7 @@ static inline void store_int(ck_dtype dt, char *p, int64_t v) {
 // Dense float32 <-> bfloat16 runs (autocast's operand conversions, hot in mixed-precision
 // training), compiled per instruction set so that they vectorise.
 __attribute__((target_clones("avx512f", "avx2", "default")))
-static void narrow_to_bf16(const float *src, uint16_t *dst, int64_t n) {
+void ck_narrow_bf16(const float *src, uint16_t *dst, int64_t n) {
     for (int64_t i = 0; i < n; i++) dst[i] = ck_f32_to_bf16(src[i]);
 }
 
@@ -94,7 +94,7 @@ static void copy_run(void *vctx, char **p, const int64_t *s, int64_t n) {
         return;
     }
     if (c->src == CK_F32 && c->dst == CK_BF16 && s[0] == 2 && s[1] == 4) {
-        narrow_to_bf16((const float *)src, (uint16_t *)dst, n);
+        ck_narrow_bf16((const float *)src, (uint16_t *)dst, n);
         return;
     }
     if (c->src == CK_BF16 && c->dst == CK_F32 && s[0] == 4 && s[1] == 2) {

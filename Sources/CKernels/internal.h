@@ -7,8 +7,10 @@
 
 int ck_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
-// n dense bfloat16 values widened to float32 (copy.c; vectorised).
+// n dense bfloat16 values widened to float32, and n float32 values rounded to bfloat16 (copy.c;
+// vectorised).
 void ck_widen_bf16(const uint16_t *src, float *dst, int64_t n);
+void ck_narrow_bf16(const float *src, uint16_t *dst, int64_t n);
 
 // Runs body over [0, n) in chunks on the OpenMP pool; serial when n <= grain.
 typedef void (*ck_range_fn)(void *ctx, int64_t begin, int64_t end);

@@ -1,8 +1,9 @@
 // Max pooling on plain NCHW with -inf padding, replacing oneDNN 2.6's plain-layout pooling,
 // which measured 5-10x slower here. Separable: a row pass takes each window's row maxima, a
 // column pass the maximum of those, so a k x k window costs 2k comparisons instead of k^2.
-// The workspace holds, per output, the int32 position of its maximum in the input plane (the
-// first maximum in row-major order, as PyTorch picks it); backward scatters through it.
+// The forward reads and writes float32 or bfloat16. The workspace holds, per output, the int32
+// position of its maximum in the input plane (the first maximum in row-major order, as PyTorch
+// picks it); backward scatters through it, float32 gradients either way.
 #include "internal.h"
 #include <math.h>
 #include <stdlib.h>
@@ -10,11 +11,13 @@
 
 typedef struct {
     const ck_pool_params *p;
-    const float *src;
-    float *dst;
+    int bf16;   // src and dst are bfloat16 (forward)
+    const void *src;
+    void *dst;
     int32_t *index;
     const float *diff_dst;
     float *diff_src;
+    volatile int failed;   // a chunk could not allocate its buffers
 } pool_ctx;
 
 // The 2x2, stride-2 window without padding (the tiny backbone's pools, most of the pooling work):
@@ -63,54 +66,69 @@ static int is_2x2_stride_2(const ck_pool_params *p) {
     return p->kh == 2 && p->kw == 2 && p->stride_h == 2 && p->stride_w == 2 && p->pad_h == 0 && p->pad_w == 0;
 }
 
-static void forward_planes(void *vctx, int64_t begin, int64_t end) {
-    const pool_ctx *c = vctx;
-    const ck_pool_params *p = c->p;
-    if (is_2x2_stride_2(p)) {
-        for (int64_t plane = begin; plane < end; plane++)
-            forward_rows_2x2(c->src + plane * p->h * p->w, c->dst + plane * p->oh * p->ow,
-                             c->index ? c->index + plane * p->oh * p->ow : NULL, p->w, p->oh, p->ow);
-        return;
-    }
+// One plane of the general path: row maxima then column maxima, with their positions.
+static void forward_plane_general(const ck_pool_params *p, const float *in, float *out, int32_t *idx, float *row_max,
+                                  int32_t *row_arg) {
     const int64_t H = p->h, W = p->w, OH = p->oh, OW = p->ow;
-    float *row_max = malloc(sizeof(float) * (size_t)(H * OW));
-    int32_t *row_arg = malloc(sizeof(int32_t) * (size_t)(H * OW));
-    for (int64_t plane = begin; plane < end; plane++) {
-        const float *in = c->src + plane * H * W;
-        for (int64_t y = 0; y < H; y++) {
-            const float *r = in + y * W;
-            for (int64_t ox = 0; ox < OW; ox++) {
-                int64_t x0 = ox * p->stride_w - p->pad_w, x1 = x0 + p->kw;
-                if (x0 < 0) x0 = 0;
-                if (x1 > W) x1 = W;
-                float best = -INFINITY;
-                int64_t arg = x0;
-                for (int64_t x = x0; x < x1; x++)
-                    if (r[x] > best) { best = r[x]; arg = x; }
-                row_max[y * OW + ox] = best;
-                row_arg[y * OW + ox] = (int32_t)(y * W + arg);
-            }
+    for (int64_t y = 0; y < H; y++) {
+        const float *r = in + y * W;
+        for (int64_t ox = 0; ox < OW; ox++) {
+            int64_t x0 = ox * p->stride_w - p->pad_w, x1 = x0 + p->kw;
+            if (x0 < 0) x0 = 0;
+            if (x1 > W) x1 = W;
+            float best = -INFINITY;
+            int64_t arg = x0;
+            for (int64_t x = x0; x < x1; x++)
+                if (r[x] > best) { best = r[x]; arg = x; }
+            row_max[y * OW + ox] = best;
+            row_arg[y * OW + ox] = (int32_t)(y * W + arg);
         }
-        float *out = c->dst + plane * OH * OW;
-        int32_t *idx = c->index ? c->index + plane * OH * OW : NULL;
-        for (int64_t oy = 0; oy < OH; oy++) {
-            int64_t y0 = oy * p->stride_h - p->pad_h, y1 = y0 + p->kh;
-            if (y0 < 0) y0 = 0;
-            if (y1 > H) y1 = H;
-            for (int64_t ox = 0; ox < OW; ox++) {
-                float best = -INFINITY;
-                int32_t arg = row_arg[y0 * OW + ox];
-                for (int64_t y = y0; y < y1; y++) {
-                    float v = row_max[y * OW + ox];
-                    if (v > best) { best = v; arg = row_arg[y * OW + ox]; }
-                }
-                out[oy * OW + ox] = best;
-                if (idx) idx[oy * OW + ox] = arg;
+    }
+    for (int64_t oy = 0; oy < OH; oy++) {
+        int64_t y0 = oy * p->stride_h - p->pad_h, y1 = y0 + p->kh;
+        if (y0 < 0) y0 = 0;
+        if (y1 > H) y1 = H;
+        for (int64_t ox = 0; ox < OW; ox++) {
+            float best = -INFINITY;
+            int32_t arg = row_arg[y0 * OW + ox];
+            for (int64_t y = y0; y < y1; y++) {
+                float v = row_max[y * OW + ox];
+                if (v > best) { best = v; arg = row_arg[y * OW + ox]; }
             }
+            out[oy * OW + ox] = best;
+            if (idx) idx[oy * OW + ox] = arg;
+        }
+    }
+}
+
+// A bfloat16 plane is widened into a float32 block, pooled there and the maxima rounded back,
+// which is exact (each is one of the inputs): the float32 code serves both types.
+static void forward_planes(void *vctx, int64_t begin, int64_t end) {
+    pool_ctx *c = vctx;
+    const ck_pool_params *p = c->p;
+    const int64_t in_plane = p->h * p->w, out_plane = p->oh * p->ow;
+    int general = !is_2x2_stride_2(p);
+    float *row_max = general ? malloc(sizeof(float) * (size_t)(p->h * p->ow)) : NULL;
+    int32_t *row_arg = general ? malloc(sizeof(int32_t) * (size_t)(p->h * p->ow)) : NULL;
+    float *wide_in = c->bf16 ? malloc(sizeof(float) * (size_t)in_plane) : NULL;
+    float *wide_out = c->bf16 ? malloc(sizeof(float) * (size_t)out_plane) : NULL;
+    if ((general && (!row_max || !row_arg)) || (c->bf16 && (!wide_in || !wide_out))) {
+        c->failed = 1;
+    } else {
+        for (int64_t plane = begin; plane < end; plane++) {
+            const float *in = c->bf16 ? wide_in : (const float *)c->src + plane * in_plane;
+            float *out = c->bf16 ? wide_out : (float *)c->dst + plane * out_plane;
+            int32_t *idx = c->index ? c->index + plane * out_plane : NULL;
+            if (c->bf16) ck_widen_bf16((const uint16_t *)c->src + plane * in_plane, wide_in, in_plane);
+            if (general) forward_plane_general(p, in, out, idx, row_max, row_arg);
+            else forward_rows_2x2(in, out, idx, p->w, p->oh, p->ow);
+            if (c->bf16) ck_narrow_bf16(wide_out, (uint16_t *)c->dst + plane * out_plane, out_plane);
         }
     }
     free(row_max);
     free(row_arg);
+    free(wide_in);
+    free(wide_out);
 }
 
 static int check(const ck_pool_params *p) {
@@ -128,11 +146,11 @@ int64_t ck_maxpool_workspace_size(const ck_pool_params *p) {
     return p->n * p->c * p->oh * p->ow * (int64_t)sizeof(int32_t);
 }
 
-int ck_maxpool_forward(const ck_pool_params *p, const float *src, float *dst, void *workspace) {
+int ck_maxpool_forward(const ck_pool_params *p, int bf16, const void *src, void *dst, void *workspace) {
     if (check(p)) return 1;
-    pool_ctx c = {p, src, dst, workspace, NULL, NULL};
+    pool_ctx c = {p, bf16, src, dst, workspace, NULL, NULL, 0};
     ck_parallel_for(p->n * p->c, 1, forward_planes, &c);
-    return 0;
+    return c.failed ? ck_fail("max_pool2d: out of memory for a %lldx%lld plane", (long long)p->h, (long long)p->w) : 0;
 }
 
 typedef struct {
@@ -190,7 +208,7 @@ static void backward_planes(void *vctx, int64_t begin, int64_t end) {
 
 int ck_maxpool_backward(const ck_pool_params *p, const float *diff_dst, const void *workspace, float *diff_src) {
     if (check(p)) return 1;
-    pool_ctx c = {p, NULL, NULL, (int32_t *)workspace, diff_dst, diff_src};
+    pool_ctx c = {p, 0, NULL, NULL, (int32_t *)workspace, diff_dst, diff_src, 0};
     ck_parallel_for(p->n * p->c, 1, backward_planes, &c);
     return 0;
 }

@@ -66,4 +66,48 @@ final class AutocastTests: XCTestCase {
         XCTAssertLessThan(try maxRelativeDifference(XCTUnwrap(x.grad), XCTUnwrap(xr.grad)), 1e-5, "input gradient")
         XCTAssertLessThan(try maxRelativeDifference(XCTUnwrap(w.grad), XCTUnwrap(wr.grad)), 1e-5, "weight gradient")
     }
+
+    func testBFloat16ChainPassesBFloat16TensorsBetweenUnits() throws {
+        // conv -> BN + mish -> pool -> conv -> BN + leaky -> residual sum -> join -> output conv:
+        // under bfloat16 autocast, where the backend passes bfloat16 directly, every tensor between
+        // the units is bfloat16 (no float32 round trip) and the output conv gives float32; the loss
+        // and the weight gradients agree with the float32 chain.
+        let direct = Backends.cpu.directOperandTypes(.convolution).contains(.bfloat16)
+        let x = try randomTensor([2, 6, 12, 12], seed: 21)
+        let weights = try [[8, 6, 3, 3], [8, 8, 3, 3], [8, 8, 1, 1], [5, 16, 1, 1]].enumerated().map {
+            try randomTensor($0.element, seed: 30 + UInt64($0.offset), low: -0.3, high: 0.3)
+        }
+        let g = try randomTensor([2, 5, 6, 6], seed: 40)
+        func unit(_ input: Tensor, _ w: Tensor, _ activation: FusedActivation, _ padding: Int) throws -> Tensor {
+            let c = w.shape[0]
+            let y = try input.conv2d(weight: w, padding: (padding, padding), lowPrecisionOutput: true)
+            return try y.batchNormActivation(weight: Tensor.ones([c]), bias: Tensor.zeros([c]), runningMean: Tensor.zeros([c]),
+                                             runningVar: Tensor.ones([c]), activation: activation)
+        }
+        func run(_ type: DType?) throws -> (loss: Float, grads: [[Float]], types: [DType]) {
+            let ws = try weights.map { try $0.clone() }
+            for w in ws { w.requiresGrad = true }
+            return try Autocast.with(type) {
+                let a = try unit(x, ws[0], .mish, 1)
+                let b = try unit(a.maxPool2d(kernel: (2, 2)), ws[1], .leakyRelu(0.1), 1)
+                let r = try b + unit(b, ws[2], .leakyRelu(0.1), 0)
+                let joined = try Tensor.concat([r, b], axis: 1)
+                let out = try joined.conv2d(weight: ws[3])
+                let loss = try (out * g).sum()
+                try loss.backward()
+                return (try loss.item(), try ws.map { try XCTUnwrap($0.grad).toArray() },
+                        [a.dtype, b.dtype, r.dtype, joined.dtype, out.dtype])
+            }
+        }
+        let full = try run(nil), half = try run(.bfloat16)
+        let between: DType = direct ? .bfloat16 : .float32
+        XCTAssertEqual(half.types, [between, between, between, between, .float32])
+        XCTAssertEqual(full.types, [DType](repeating: .float32, count: 5))
+        XCTAssertEqual(half.loss, full.loss, accuracy: abs(full.loss) * 0.01)
+        for (a, b) in zip(half.grads, full.grads) {
+            let dot = zip(a, b).map { Double($0) * Double($1) }.reduce(0, +)
+            let norms = (a.map { Double($0 * $0) }.reduce(0, +) * b.map { Double($0 * $0) }.reduce(0, +)).squareRoot()
+            XCTAssertGreaterThan(dot / norms, 0.99)
+        }
+    }
 }

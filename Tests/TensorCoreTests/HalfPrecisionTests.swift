@@ -50,9 +50,40 @@ final class HalfPrecisionTests: XCTestCase {
         XCTAssertTrue(try roundTrip([.nan], .float16)[0].isNaN)
     }
 
-    func testHalfTypesAreStorageFormatsOnly() throws {
+    func testHalfTypesComputeOnlyWhatAutocastChainsNeed() throws {
+        // Sums, differences and products of bfloat16 tensors (an autocast chain's residual sums)
+        // are computed in float32 and rounded once; anything else on 16-bit tensors is refused.
+        let a = try Tensor([1, 1 + 1.0 / 128, 3.5, -2, 1e30, 300]).to(.bfloat16)
+        let b = try Tensor([1.0 / 256, 1.0 / 256, -3.5, 0.75, 1e30, 1.5]).to(.bfloat16)
+        let (wa, wb) = (try a.to(.float32), try b.to(.float32))
+        for (name, op) in [("add", { (x: Tensor, y: Tensor) in try x + y }), ("sub", { try $0 - $1 }), ("mul", { try $0 * $1 })] {
+            let narrow = try op(a, b)
+            XCTAssertEqual(narrow.dtype, .bfloat16, name)
+            XCTAssertEqual(try narrow.to(.float32).toArray(), try op(wa, wb).to(.bfloat16).to(.float32).toArray(), name)
+        }
+        // 1 + 2^-8 is halfway between 1 and 1 + 2^-7: to even, 1; the next one rounds up.
+        XCTAssertEqual(Array(try (a + b).to(.float32).toArray().prefix(3)), [1, 1 + 2.0 / 128, 0])
         let x = try Tensor([1, 2]).to(.bfloat16)
-        XCTAssertThrowsError(try x + x) { XCTAssertTrue("\($0)".contains("bfloat16"), "\($0)") }
+        XCTAssertThrowsError(try x / x) { XCTAssertTrue("\($0)".contains("bfloat16"), "\($0)") }
         XCTAssertThrowsError(try x.sum()) { XCTAssertTrue("\($0)".contains("bfloat16"), "\($0)") }
+        XCTAssertThrowsError(try x + Tensor(int64: [1, 2])) { XCTAssertTrue("\($0)".contains("dtype mismatch"), "\($0)") }
+    }
+
+    func testMixedFloatTypesPromoteToFloat32WithFloat32Gradients() throws {
+        let narrow = try Tensor([1.5, -2, 0.25]).to(.bfloat16)
+        narrow.requiresGrad = true
+        let wide = try Tensor([0.1, 0.2, 0.3])
+        wide.requiresGrad = true
+        let sum = try narrow + wide
+        XCTAssertEqual(sum.dtype, .float32)
+        assertClose(try sum.toArray(), [1.6, -1.8, 0.55], tolerance: 1e-6)
+        let joined = try Tensor.concat([narrow.reshape([1, 3]), wide.reshape([1, 3])], axis: 0)
+        XCTAssertEqual(joined.dtype, .float32)
+        assertClose(try joined.toArray(), [1.5, -2, 0.25, 0.1, 0.2, 0.3], tolerance: 1e-6)
+        try (sum * Tensor([1, 2, 3]) + joined.sum(axes: [0]) * 10).sum().backward()
+        // The gradient of the bfloat16 input is float32 (promotion is outside the graph).
+        XCTAssertEqual(narrow.grad?.dtype, .float32)
+        XCTAssertEqual(try XCTUnwrap(narrow.grad).toArray(), [11, 12, 13])
+        XCTAssertEqual(try XCTUnwrap(wide.grad).toArray(), [11, 12, 13])
     }
 }

@@ -103,6 +103,27 @@ final class NeuralNetworkKernelTests: XCTestCase {
         }
     }
 
+    func testBFloat16PoolGivesTheMaximaOfItsFloat32Values() throws {
+        // An autocast chain's bfloat16 activation: pooled as it is where the backend passes
+        // bfloat16 directly (the maxima are inputs, so exact), widened first elsewhere; the same
+        // float32 gradients either way. The 2x2 fast path, an odd size and the SPP geometry.
+        let direct = Backends.cpu.directOperandTypes(.convolution).contains(.bfloat16)
+        for (k, stride, pad, size) in [(2, 2, 0, 9), (5, 1, 2, 7), (3, 2, 1, 8)] {
+            let wide = try randomTensor([2, 3, size, size + 2], seed: UInt64(k + size)).to(.bfloat16).to(.float32)
+            let narrow = try wide.to(.bfloat16)
+            wide.requiresGrad = true; narrow.requiresGrad = true
+            let y = try wide.maxPool2d(kernel: (k, k), stride: (stride, stride), padding: (pad, pad))
+            let y16 = try narrow.maxPool2d(kernel: (k, k), stride: (stride, stride), padding: (pad, pad))
+            XCTAssertEqual(y16.dtype, direct ? .bfloat16 : .float32)
+            XCTAssertEqual(try y16.to(.float32).toArray(), try y.toArray(), "\(k)/\(stride)/\(pad)")
+            let gradOut = try randomTensor(y.shape, seed: 7)
+            try y.backward(gradOut)
+            try y16.backward(gradOut)
+            XCTAssertEqual(narrow.grad?.dtype, .float32)
+            XCTAssertEqual(try XCTUnwrap(narrow.grad).toArray(), try XCTUnwrap(wide.grad).toArray(), "\(k)/\(stride)/\(pad)")
+        }
+    }
+
     func testTwoByTwoPoolPicksTheFirstOfTiedMaxima() throws {
         // The 2x2 stride-2 fast path: an odd size (the last column and row are left out), values
         // from {0, 1, 2} so windows tie and the gradient must go to the first maximum, row-major,
@@ -148,5 +169,14 @@ final class NeuralNetworkKernelTests: XCTestCase {
         assertClose(try y.toArray(), Reference.upsampleNearest(try x.toArray(), n: 2, c: 3, h: 3, w: 4, factor: 2), tolerance: 0)
         try y.sum().backward()
         XCTAssertEqual(try x.grad!.toArray(), [Float](repeating: 4, count: 72))
+        // A bfloat16 input (an autocast chain's activation) is widened: float32 result and gradient.
+        let narrow = try x.detach().to(.bfloat16)
+        narrow.requiresGrad = true
+        let y16 = try narrow.upsampleNearest(factor: 2)
+        XCTAssertEqual(y16.dtype, .float32)
+        XCTAssertEqual(try y16.toArray(), try narrow.to(.float32).upsampleNearest(factor: 2).toArray())
+        try y16.sum().backward()
+        XCTAssertEqual(narrow.grad?.dtype, .float32)
+        XCTAssertEqual(try narrow.grad!.toArray(), [Float](repeating: 4, count: 72))
     }
 }

@@ -178,11 +178,12 @@ int ck_batchnorm_backward(int64_t n, int64_t c, int64_t h, int64_t w, float eps,
 // Training batch norm with the following activation fused (0 none, 1 leaky ReLU with slope alpha,
 // 2 mish): dst = act(bn(src)), mean and var (biased) are outputs. The backward recomputes the
 // normalised values from src and the saved statistics; diff_scale / diff_shift / diff_src may be NULL.
-// src is float32 (src_bf16 0) or bfloat16 (1: a bfloat16 convolution output, read as it is); every
+// src is float32 (src_bf16 0) or bfloat16 (1: a bfloat16 convolution output, read as it is), and so
+// is the forward's dst (dst_bf16: the result rounded once, for a bfloat16 convolution to read); every
 // other buffer is float32.
 int ck_batchnorm_act_forward(int64_t n, int64_t c, int64_t h, int64_t w, float eps, int activation, float alpha,
-                             int src_bf16, const void *src, const float *scale, const float *shift, float *dst,
-                             float *mean, float *var);
+                             int src_bf16, const void *src, const float *scale, const float *shift, int dst_bf16,
+                             void *dst, float *mean, float *var);
 int ck_batchnorm_act_backward(int64_t n, int64_t c, int64_t h, int64_t w, float eps, int activation, float alpha,
                               int src_bf16, const void *src, const float *diff_dst, const float *mean, const float *var,
                               const float *scale, const float *shift, float *diff_src, float *diff_scale,
@@ -196,8 +197,8 @@ typedef struct {
 
 // Bytes of the workspace the backward pass needs (0: none).
 int64_t ck_maxpool_workspace_size(const ck_pool_params *p);
-// workspace may be NULL for inference.
-int ck_maxpool_forward(const ck_pool_params *p, const float *src, float *dst, void *workspace);
+// workspace may be NULL for inference. src and dst are float32, or bfloat16 when bf16 is set.
+int ck_maxpool_forward(const ck_pool_params *p, int bf16, const void *src, void *dst, void *workspace);
 // Inference on channels-last (NHWC) buffers: the same maxima, no positions kept.
 int ck_maxpool_forward_nhwc(const ck_pool_params *p, const float *src, float *dst);
 int ck_maxpool_backward(const ck_pool_params *p, const float *diff_dst, const void *workspace,

@@ -2,11 +2,13 @@ import Foundation
 
 /// Mixed precision's scope, as PyTorch's autocast: inside `Autocast.with(.bfloat16) { ... }` the
 /// operations on the lower-precision list (convolutions) compute their products in that 16-bit type
-/// with float32 accumulation, and everything else (batch norm and its statistics, reductions,
-/// exp/log, the loss, the optimizer) stays float32. Tensors stay float32 between operations, so
-/// there is no cast between a convolution and its batch norm and activation: on the CPU the
-/// conversion to bfloat16 happens inside the layout reorders oneDNN needs anyway. Backward passes
-/// use the type their forward ran in. Matmuls are not on the list yet (the detectors have none).
+/// with float32 accumulation, and everything else (batch norm statistics, reductions, exp/log, the
+/// loss, the optimizer) computes in float32; operands of mixed types promote to the wider. Where a
+/// backend passes the 16-bit type directly (`Backend.directOperandTypes`), a conv-BN-activation
+/// chain hands 16-bit tensors from unit to unit (see `Tensor.conv2d(lowPrecisionOutput:)` and
+/// `batchNormActivation`); elsewhere tensors stay float32 between operations and the conversion
+/// happens inside the convolution. Backward passes use the type their forward ran in; gradients
+/// are float32. Matmuls are not on the list yet (the detectors have none).
 public enum Autocast {
     nonisolated(unsafe) private static var active: DType?
 

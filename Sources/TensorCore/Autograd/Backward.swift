@@ -54,8 +54,12 @@ extension Tensor {
                     }
                     grads[target.id] = try grads[target.id].map { try $0 + inputGrad } ?? inputGrad
                 }
+                // What the rule saved goes now, not after the whole walk: the step's peak is then
+                // the saved activations or the gradients, not both.
+                node.free()
             }
         }
+        // Operations no gradient reached (their rules never ran) hold their saved tensors still.
         for vertex in order { if case .node(let node, _) = vertex { node.free() } }
     }
 

@@ -47,7 +47,8 @@ public protocol Backend: AnyObject {
     func nativeComputeTypes(_ op: AutocastOp) -> [DType]
     /// The 16-bit types whose tensors `op` reads as its input and writes as its output directly
     /// (a subset of the native ones): under autocast the operation is then given and gives back
-    /// 16-bit tensors instead of rounding float32 ones inside the kernel.
+    /// 16-bit tensors instead of rounding float32 ones inside the kernel, and so do the operations
+    /// between convolutions on such a backend (fused batch norm + activation, max pooling, sums).
     func directOperandTypes(_ op: AutocastOp) -> [DType]
     /// Whether inference convolutions (`conv2dForwardFused`), max pooling and upsampling without
     /// gradients take and give channels-last tensors here (see `ChannelsLastInference`).
@@ -186,14 +187,18 @@ extension Backend {
     public func batchNormActivationForward(_ x: Tensor, scale: Tensor, shift: Tensor, mean: Tensor, variance: Tensor,
                                            epsilon: Float, activation: FusedActivation, into out: Tensor) throws {
         let x = try x.dtype == .float32 ? x : withNoGrad { try x.to(.float32) }
-        guard let op = activation.unaryOp else {
-            return try batchNormForward(x, scale: scale, shift: shift, mean: mean, variance: variance, training: true,
-                                        epsilon: epsilon, into: out)
+        // A 16-bit result is computed in float32 and rounded once at the end.
+        let result = out.dtype == .float32 ? out : try x.emptyLike()
+        if let op = activation.unaryOp {
+            let normalised = try x.emptyLike()
+            try batchNormForward(x, scale: scale, shift: shift, mean: mean, variance: variance, training: true,
+                                 epsilon: epsilon, into: normalised)
+            try unary(op, normalised, into: result)
+        } else {
+            try batchNormForward(x, scale: scale, shift: shift, mean: mean, variance: variance, training: true,
+                                 epsilon: epsilon, into: result)
         }
-        let normalised = try x.emptyLike()
-        try batchNormForward(x, scale: scale, shift: shift, mean: mean, variance: variance, training: true,
-                             epsilon: epsilon, into: normalised)
-        try unary(op, normalised, into: out)
+        if result !== out { try copy(result, into: out) }
     }
 
     public func batchNormActivationBackward(_ x: Tensor, gradOut: Tensor, mean: Tensor, variance: Tensor, scale: Tensor,

@@ -212,8 +212,8 @@ final class CPUBackend: Backend {
         let (n, c, h, w) = try nchw(x, "batch_norm + activation")
         let (kind, alpha) = activation.kernelCode
         try checkKernel(ck_batchnorm_act_forward(n, c, h, w, epsilon, kind, alpha, try bfloat16Flag(x), x.rawPointer,
-                                                 scale.floats, shift.floats,
-                                                 out.mutableFloats, mean.mutableFloats, variance.mutableFloats),
+                                                 scale.floats, shift.floats, try bfloat16Flag(out), out.rawPointer,
+                                                 mean.mutableFloats, variance.mutableFloats),
                         "batch_norm + activation")
     }
 
@@ -241,7 +241,8 @@ final class CPUBackend: Backend {
         if x.isOnlyChannelsLast && workspace == nil {
             return try checkKernel(ck_maxpool_forward_nhwc(&params, x.floats, out.mutableFloats), "max_pool2d")
         }
-        try checkKernel(ck_maxpool_forward(&params, x.floats, out.mutableFloats, workspace?.rawPointer), "max_pool2d")
+        try checkKernel(ck_maxpool_forward(&params, try bfloat16Flag(x, "max_pool2d"), x.rawPointer, out.rawPointer,
+                                           workspace?.rawPointer), "max_pool2d")
     }
 
     func maxPool2dBackward(_ gradOut: Tensor, workspace: Tensor, into gradInput: Tensor, _ p: Pool2dParameters) throws {
@@ -299,9 +300,9 @@ final class CPUBackend: Backend {
     }
 
     /// The C kernels' flag for a source that is bfloat16 (1) or float32 (0).
-    private func bfloat16Flag(_ t: Tensor) throws -> Int32 {
+    private func bfloat16Flag(_ t: Tensor, _ op: String = "batch_norm + activation") throws -> Int32 {
         guard t.dtype == .float32 || t.dtype == .bfloat16 else {
-            throw TensorError("batch_norm + activation: needs a float32 or bfloat16 input, found \(t.dtype)")
+            throw TensorError("\(op): needs float32 or bfloat16 tensors, found \(t.dtype) \(describe(t.shape))")
         }
         return t.dtype == .bfloat16 ? 1 : 0
     }

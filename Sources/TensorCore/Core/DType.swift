@@ -16,6 +16,12 @@ public enum DType: String, CaseIterable, CustomStringConvertible, Sendable {
     }
 
     public var isFloatingPoint: Bool { self == .float32 || self == .float16 || self == .bfloat16 }
+
+    /// The common type of two operands: the type itself when they agree, float32 for floating-point
+    /// types of different widths, nil otherwise (no implicit conversion between numbers and masks).
+    static func promoted(_ a: DType, _ b: DType) -> DType? {
+        a == b ? a : a.isFloatingPoint && b.isFloatingPoint ? .float32 : nil
+    }
     public var description: String { rawValue }
 
     var kernelType: ck_dtype {

@@ -1,9 +1,11 @@
-/// Elementwise binary operations with NumPy/PyTorch broadcasting. Operands must share dtype and
-/// device; scalars take the tensor's dtype.
+/// Elementwise binary operations with NumPy/PyTorch broadcasting. Operands must share the device
+/// and the dtype, except that floating-point types of different widths promote to float32;
+/// scalars take the tensor's dtype.
 extension Tensor {
     static func compute(_ op: BinaryOp, _ a: Tensor, _ b: Tensor, _ name: String) throws -> Tensor {
         try sameDevice(name, [a, b])
-        try sameDType(name, a, b)
+        let common = try promotedType(name, a, b)
+        let (a, b) = (try a.promoted(to: common), try b.promoted(to: common))
         let shape = try Shape.broadcast(a.shape, b.shape, name)
         let type: DType = op.isComparison ? .bool : a.dtype
         // Two channels-last operands (a residual sum in an inference chain) give a channels-last result.

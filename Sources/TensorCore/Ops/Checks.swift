@@ -15,6 +15,23 @@ extension Tensor {
         }
     }
 
+    /// The type an operation on `a` and `b` computes in: theirs when they agree, float32 when both
+    /// are floating point of different widths (autocast's rule: mixed types promote to the wider,
+    /// as a bfloat16 activation meeting a float32 one in a sum or a join). Anything else is refused.
+    static func promotedType(_ op: String, _ a: Tensor, _ b: Tensor) throws -> DType {
+        guard let type = DType.promoted(a.dtype, b.dtype) else {
+            try sameDType(op, a, b)
+            return a.dtype
+        }
+        return type
+    }
+
+    /// This tensor in `type`, converted outside the graph: an operation that promotes its operands
+    /// differentiates with respect to the originals, so its gradients stay float32.
+    func promoted(to type: DType) throws -> Tensor {
+        type == dtype ? self : try withNoGrad { try to(type) }
+    }
+
     func requireFloat32(_ op: String) throws {
         guard dtype == .float32 else {
             throw TensorError("\(op): needs a float32 tensor, found \(dtype) \(describe(shape))")

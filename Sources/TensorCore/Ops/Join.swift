@@ -5,8 +5,10 @@ extension Tensor {
         guard let first = tensors.first else { throw TensorError("concat: no tensors given") }
         try sameDevice("concat", tensors)
         let a = try Shape.normalize(axis: axis, rank: first.rank, "concat")
+        // Floating-point inputs of different widths join as float32 (autocast's promotion).
+        var type = first.dtype
         for t in tensors {
-            try sameDType("concat", first, t)
+            if try promotedType("concat", first, t) != first.dtype { type = .float32 }
             var expected = first.shape, found = t.shape
             guard expected.count == found.count else {
                 throw TensorError("concat: ranks differ: \(describe(first.shape)) and \(describe(t.shape))")
@@ -21,7 +23,7 @@ extension Tensor {
         // Channels-last inputs (an inference chain, see ChannelsLastInference) give a channels-last result.
         let keepsChannelsLast = a == 1 && tensors.allSatisfy(\.isChannelsLast) && tensors.contains(where: \.isOnlyChannelsLast)
             && ChannelsLastInference.applies(to: first.backend)
-        let out = try Tensor.empty(outShape, dtype: first.dtype, device: first.device, channelsLast: keepsChannelsLast)
+        let out = try Tensor.empty(outShape, dtype: type, device: first.device, channelsLast: keepsChannelsLast)
         var start = 0
         var ranges: [(Int, Int)] = []
         for t in tensors {

@@ -1,10 +1,11 @@
-/// Convolution, batch normalization, max pooling and nearest upsampling on NCHW float32, with
-/// their backward passes from the backend's kernels.
+/// Convolution, batch normalization, max pooling and nearest upsampling on NCHW float32 (bfloat16
+/// between the units of an autocast chain), with their backward passes from the backend's kernels.
 extension Tensor {
     /// 2-D convolution with PyTorch's conventions. weight: [out, in / groups, kh, kw].
     ///
-    /// Under autocast, on a backend that reads and writes the 16-bit type directly, the input is
-    /// converted once (it is then both the kernel's operand and what the backward keeps) and, with
+    /// Under autocast, on a backend that reads and writes the 16-bit type directly, a float32 input
+    /// is converted once and a 16-bit one (the previous unit's result) read as it is (it is then
+    /// both the kernel's operand and what the backward keeps) and, with
     /// `lowPrecisionOutput`, the result comes back in that type: for a consumer that reads it as it
     /// is (`batchNormActivation`), as PyTorch's autocast convolution output. Elsewhere the result is
     /// float32.
@@ -159,7 +160,10 @@ extension Tensor {
     /// normalised tensor is neither stored nor kept for the backward). Same results as
     /// `batchNorm2d(training: true)` then the activation, running statistics updated the same way.
     /// The input may be bfloat16 (a convolution's output under autocast): it is read as it is and
-    /// kept for the backward; statistics, result and gradients are float32.
+    /// kept for the backward, and the result is bfloat16 too (computed in float32, rounded once), as
+    /// PyTorch's batch norm gives its input's type: the next convolution reads it as it is, so a
+    /// conv-BN-activation chain never passes through float32 tensors. Statistics and gradients are
+    /// float32.
     public func batchNormActivation(weight: Tensor, bias: Tensor, runningMean: Tensor, runningVar: Tensor,
                                     activation: FusedActivation, momentum: Float = 0.1,
                                     epsilon: Float = 1e-5) throws -> Tensor {
@@ -169,7 +173,7 @@ extension Tensor {
                                             inputTypes: [.float32, .bfloat16])
         let input = try x.contiguous()
         let scale = try weight.contiguous(), shift = try bias.contiguous()
-        let out = try Tensor.empty(input.shape, device: x.device)
+        let out = try Tensor.empty(input.shape, dtype: input.dtype, device: x.device)
         let mean = try Tensor.empty([x.shape[1]], device: x.device)
         let variance = try Tensor.empty([x.shape[1]], device: x.device)
         try x.backend.batchNormActivationForward(input, scale: scale, shift: shift, mean: mean, variance: variance,
@@ -192,6 +196,17 @@ extension Tensor {
                                                       gradScale: gradScale, gradShift: gradShift)
             return [gradInput, gradScale, gradShift]
         }
+    }
+
+    /// This tensor as an operation on `backend`'s autocast chain reads it: a 16-bit tensor as it is
+    /// where the backend passes that type directly, widened to float32 (outside the graph, so the
+    /// gradient stays float32) elsewhere. Any other type is refused.
+    private func widenedUnlessDirect(_ op: String) throws -> Tensor {
+        if dtype.isFloatingPoint && dtype != .float32 {
+            return backend.directOperandTypes(.convolution).contains(dtype) ? self : try promoted(to: .float32)
+        }
+        try requireFloat32(op)
+        return self
     }
 
     /// Shapes and types of a batch norm's operands; the number of values per channel.
@@ -228,10 +243,11 @@ extension Tensor {
         }
     }
 
-    /// Max pooling with -inf padding (PyTorch's), floor output size.
+    /// Max pooling with -inf padding (PyTorch's), floor output size. A 16-bit input (an autocast
+    /// chain's activation) gives a result of its type where the backend pools that type directly,
+    /// and is widened to float32 first elsewhere; the gradient is float32.
     public func maxPool2d(kernel: (Int, Int), stride: (Int, Int)? = nil, padding: (Int, Int) = (0, 0)) throws -> Tensor {
-        let x = self
-        try x.requireFloat32("max_pool2d")
+        let x = try widenedUnlessDirect("max_pool2d")
         try x.requireRank(4, "max_pool2d", "input")
         let s = stride ?? kernel
         guard kernel.0 > 0, kernel.1 > 0, s.0 > 0, s.1 > 0 else {
@@ -246,17 +262,18 @@ extension Tensor {
         guard p.outHeight > 0, p.outWidth > 0 else {
             throw TensorError("max_pool2d: input \(describe(x.shape)) is too small for kernel \(kernel)")
         }
-        let needsGrad = GradMode.isEnabled && x.requiresGrad
-        let keepsChannelsLast = !needsGrad && x.isOnlyChannelsLast && ChannelsLastInference.applies(to: x.backend)
+        let needsGrad = GradMode.isEnabled && requiresGrad
+        let keepsChannelsLast = !needsGrad && x.dtype == .float32 && x.isOnlyChannelsLast
+            && ChannelsLastInference.applies(to: x.backend)
         let input = keepsChannelsLast ? x : try x.contiguous()
         let outShape = [p.batch, p.channels, p.outHeight, p.outWidth]
-        let out = try Tensor.empty(outShape, device: x.device, channelsLast: keepsChannelsLast)
+        let out = try Tensor.empty(outShape, dtype: x.dtype, device: x.device, channelsLast: keepsChannelsLast)
         let workspace = needsGrad
             ? try Tensor.empty([x.backend.maxPool2dWorkspaceBytes(p)], dtype: .uint8, device: x.device) : nil
         try x.backend.maxPool2dForward(input, into: out, workspace: workspace, p)
         guard let workspace else { return out }
         let (inputShape, device) = (x.shape, x.device)   // the input itself is not needed by the backward
-        return Tensor.record("max_pool2d", out, inputs: [x]) { g in
+        return Tensor.record("max_pool2d", out, inputs: [self]) { g in
             let gradInput = try Tensor.empty(inputShape, device: device)
             try g.backend.maxPool2dBackward(g.contiguous(), workspace: workspace, into: gradInput, p)
             return [gradInput]
@@ -264,19 +281,21 @@ extension Tensor {
     }
 
     /// Nearest-neighbour upsampling by an integer factor (nn.Upsample(scale_factor=f, mode="nearest")).
+    /// A 16-bit input (an autocast chain's activation) is widened first: the result and the
+    /// gradient are float32.
     public func upsampleNearest(factor: Int) throws -> Tensor {
-        let x = self
+        let x = try dtype.isFloatingPoint ? promoted(to: .float32) : self
         try x.requireFloat32("upsample")
         try x.requireRank(4, "upsample", "input")
         guard factor >= 1 else { throw TensorError("upsample: factor must be at least 1, found \(factor)") }
-        let keepsChannelsLast = !(GradMode.isEnabled && x.requiresGrad) && x.isOnlyChannelsLast
+        let keepsChannelsLast = !(GradMode.isEnabled && requiresGrad) && x.isOnlyChannelsLast
             && ChannelsLastInference.applies(to: x.backend)
         let input = keepsChannelsLast ? x : try x.contiguous()
         let outShape = [x.shape[0], x.shape[1], x.shape[2] * factor, x.shape[3] * factor]
         let out = try Tensor.empty(outShape, device: x.device, channelsLast: keepsChannelsLast)
         try x.backend.upsampleNearestForward(input, factor: factor, into: out)
         let (inputShape, device) = (x.shape, x.device)
-        return Tensor.record("upsample", out, inputs: [x]) { g in
+        return Tensor.record("upsample", out, inputs: [self]) { g in
             let gradInput = try Tensor.empty(inputShape, device: device)
             try g.backend.upsampleNearestBackward(g.contiguous(), factor: factor, into: gradInput)
             return [gradInput]
