@@ -12,7 +12,7 @@
 // wants; when they differ the slot carries a reorder and a scratch buffer is used.
 typedef struct {
     int used;
-    unsigned char key[160];
+    unsigned char key[256];   // each kernel's key struct asserts that it fits
     size_t key_size;
     dnnl_primitive_desc_t pd;
     dnnl_primitive_t prim;

@@ -10,6 +10,7 @@ typedef struct {
     int64_t dims[12];
     float value;
 } op_key;
+_Static_assert(sizeof(op_key) <= sizeof(((ck_prim_entry *)0)->key), "op_key does not fit a cache entry's key");
 
 static op_key make_key(int kind, const int64_t *dims, int ndims, float value) {
     op_key k;

@@ -23,6 +23,8 @@ struct ModelBenchmark: ParsableCommand {
     var precision = "fp32"
     @Flag(help: "Inference with NCHW tensors between layers instead of channels-last (the chain it replaced, to compare).")
     var nchwInference = false
+    @Flag(help: "The direct method for every training convolution (by default float32 3x3 stride-1 ones use Winograd kernels where the CPU has them, as train's winograd = True).")
+    var noWinograd = false
 
     func precisions(native: [DType]) throws -> [DType?] {
         if precision == "all" { return [nil] + native.map { Optional($0) } }
@@ -39,6 +41,7 @@ struct ModelBenchmark: ParsableCommand {
     func run() throws {
         runReportingErrors {
             ChannelsLastInference.enabled = !nchwInference
+            CPUConvolutions.winograd = !noWinograd
             let kind = try ModelKind(parsing: model)
             let detector = try kind.make(numClasses: classes)
             let peak = MachinePeak.measure()
@@ -48,6 +51,8 @@ struct ModelBenchmark: ParsableCommand {
             let native = Autocast.nativeTypes(.convolution, on: .cpu)
             print("16-bit types this CPU computes convolutions in natively: "
                   + (native.isEmpty ? "none (16-bit runs are emulated, slower than float32)" : native.map(\.rawValue).joined(separator: ", ")))
+            print("Float32 training convolutions: " + (noWinograd ? "direct method (--no-winograd)"
+                  : "Winograd for 3x3 stride-1 where this CPU has the kernels, direct elsewhere"))
             let anchors = kind.defaultAnchors.map { ($0.0 * Double(size) / 416, $0.1 * Double(size) / 416) }
             let loss = YOLOLoss(anchors: anchors, numClasses: classes, inputWidth: size, inputHeight: size,
                                 anchorsMask: detector.anchorsMask)

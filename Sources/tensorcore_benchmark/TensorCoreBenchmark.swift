@@ -20,6 +20,8 @@ struct TensorCoreBenchmark: ParsableCommand {
     @Option(help: "Classes of the detection heads (80 for COCO: 255 head channels).") var classes = 80
     @Option(help: "Timed repetitions; the median is reported.") var repeats = 5
     @Option(help: "CPU threads (default: all cores).") var threads: Int?
+    @Flag(help: "The direct method for every convolution (by default 3x3 stride-1 ones use Winograd kernels where the CPU has them).")
+    var noWinograd = false
 
     func validate() throws {
         guard size > 0, size % 32 == 0 else { throw ValidationError("--size must be a positive multiple of 32, found \(size)") }
@@ -28,6 +30,7 @@ struct TensorCoreBenchmark: ParsableCommand {
 
     func run() throws {
         if let threads { CPUThreads.count = threads }
+        CPUConvolutions.winograd = !noWinograd
         let peak = MachinePeak.measure()
         print("Machine peak: \(peak.summary)")
         let layers = YOLOv4TinyConvs.layers(batch: batch, size: size, classes: classes)
@@ -41,7 +44,7 @@ struct TensorCoreBenchmark: ParsableCommand {
         }
 
         print("")
-        print(pad("layer", 34) + pad("shape", 30) + "  fwd GF/s  bwd-data  bwd-wgt   fwd %pk  bwd %pk")
+        print(pad("layer", 34) + pad("shape", 30) + "  fwd GF/s  bwd-data  bwd-wgt   fwd %pk  bwd %pk  method")
         var seen = Set<Conv2dParameters>()
         for layer in layers where !seen.contains(layer.parameters) {
             seen.insert(layer.parameters)
@@ -52,7 +55,8 @@ struct TensorCoreBenchmark: ParsableCommand {
             print(pad(users.joined(separator: ", "), 34) + pad(shape, 30)
                   + String(format: "  %8.1f  %8.1f  %7.1f   %6.1f%%  %6.1f%%", f / t.forward / 1e9, f / t.backwardData / 1e9,
                            f / t.backwardWeights / 1e9, 100 * f / t.forward / peak.flopsPerSecond,
-                           100 * 2 * f / (t.backwardData + t.backwardWeights) / peak.flopsPerSecond))
+                           100 * 2 * f / (t.backwardData + t.backwardWeights) / peak.flopsPerSecond)
+                  + "  " + method(p))
         }
 
         // The whole sequence: every layer in network order, timed back to back.
@@ -64,6 +68,13 @@ struct TensorCoreBenchmark: ParsableCommand {
                      fwdRate / 1e9, 100 * fwdRate / peak.flopsPerSecond, sequence.forward * 1e3))
         print(String(format: "Whole sequence backward: %6.1f GFLOP/s = %5.1f%% of peak (data + weights, %.1f ms per batch)",
                      bwdRate / 1e9, 100 * bwdRate / peak.flopsPerSecond, sequence.backward * 1e3))
+    }
+
+    /// "winograd" or "direct" for the three passes (one word when they agree).
+    private func method(_ p: Conv2dParameters) -> String {
+        let i = CPUConvolutions.implementations(p)
+        let names = [i.forward, i.backwardData, i.backwardWeights].map { $0.contains("wino") ? "winograd" : "direct" }
+        return Set(names).count == 1 ? names[0] : names.joined(separator: "/")
     }
 
     private func pad(_ s: String, _ n: Int) -> String { s.count >= n ? String(s.prefix(n)) : s + String(repeating: " ", count: n - s.count) }

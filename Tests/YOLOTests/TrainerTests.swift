@@ -66,6 +66,27 @@ final class TrainerTests: XCTestCase {
         XCTAssertNotEqual(try last["backbone.conv1.conv.weight"]!.toArray(), try afterFrozen["backbone.conv1.conv.weight"]!.toArray())
     }
 
+    /// winograd = False trains with the direct method (the setting reaches the CPU kernels), and the
+    /// two runs train alike (one step agrees to float32 rounding: WinogradModelTests; over two epochs
+    /// with Adam the difference grows to a few tenths of a percent).
+    func testTheWinogradKeyChoosesTheMethodAndBothTrainAlike() throws {
+        var (_, c) = try project()
+        c.evalFlag = false
+        let fast = try trainer(c).run()
+        XCTAssertTrue(CPUConvolutions.winograd)
+        c.winograd = false
+        c.saveDir += "_direct"
+        let direct = try trainer(c).run()
+        XCTAssertFalse(CPUConvolutions.winograd)
+        CPUConvolutions.winograd = true
+        XCTAssertEqual(fast.losses.count, direct.losses.count)
+        for (a, b) in zip(fast.losses + fast.valLosses, direct.losses + direct.valLosses) {
+            XCTAssertEqual(a, b, accuracy: 0.02 * abs(b), "losses of the Winograd and the direct run")
+        }
+        let back = try TrainConfig.load(text: c.parameterText, source: "again")
+        XCTAssertFalse(back.winograd)
+    }
+
     func testInterruptionAndResumeEndWhereAnUninterruptedRunEnds() throws {
         var (root, c) = try project()
         c.evalFlag = false

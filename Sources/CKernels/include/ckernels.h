@@ -163,6 +163,13 @@ int ck_conv_forward_fused(const ck_conv_params *p, const float *src, const float
                           float *dst, int activation, float alpha);
 // Name of the oneDNN implementation chosen for the forward pass (for benchmarks).
 const char *ck_conv_forward_impl(const ck_conv_params *p);
+// oneDNN's implementation of the training passes (backward-data, backward-weights) for p.
+const char *ck_conv_backward_data_impl(const ck_conv_params *p);
+const char *ck_conv_backward_weights_impl(const ck_conv_params *p);
+// Float32 3x3 stride-1 convolutions through Winograd kernels where oneDNN has them (1, the
+// default), or the direct method everywhere (0).
+void ck_conv_set_winograd(int enabled);
+int ck_conv_winograd(void);
 // 1 when this CPU runs bfloat16 convolutions in its own instructions (not oneDNN's reference code).
 int ck_conv_bf16_native(void);
 

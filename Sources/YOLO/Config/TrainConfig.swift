@@ -17,6 +17,9 @@ public struct TrainConfig {
     public var ampDtype = "auto"
     /// Also write half-precision copies of best/last_epoch_weights.
     public var saveHalf = false
+    /// CPU: float32 3x3 stride-1 convolutions in training through oneDNN's Winograd kernels where
+    /// the CPU has them (AVX-512); false: the direct method everywhere.
+    public var winograd = true
     public var classesPath = "model_data/voc_classes.txt"
     public var anchorsPath = "model_data/yolo_anchors.txt"
     public var anchorsMask: [[Int]] = [[3, 4, 5], [1, 2, 3]]
@@ -83,6 +86,7 @@ public struct TrainConfig {
         ("amp_dtype", .choice(["auto", "float16", "bfloat16"]),
          "16-bit type of fp16 = True: auto (float16 on CUDA, bfloat16 on CPUs with avx512_bf16/amx), or forced"),
         ("save_half", .bool, "also write float16 copies of best/last_epoch_weights (*_fp16.pth)"),
+        ("winograd", .bool, "CPU: float32 3x3 stride-1 convolutions in training through Winograd kernels where the CPU has them (AVX-512), about 1.6x faster than the direct method"),
         ("classes_path", .string, "classes file"),
         ("anchors_path", .string, "anchors file"),
         ("anchors_mask", .nestedIntList, "anchors of each output, stride 32 first"),
@@ -208,6 +212,7 @@ public struct TrainConfig {
         case "fp16": fp16 = try bool()
         case "amp_dtype": ampDtype = try string().lowercased()
         case "save_half": saveHalf = try bool()
+        case "winograd": winograd = try bool()
         case "classes_path": classesPath = try string()
         case "anchors_path": anchorsPath = try string()
         case "anchors_mask":
@@ -336,7 +341,7 @@ public struct TrainConfig {
     /// The configuration table printed at the start of training.
     public var table: [(String, String)] {
         [("model", model), ("Cuda", "\(cuda)"), ("seed", "\(seed)"), ("fp16", fp16 ? "True (amp_dtype \(ampDtype))" : "False"),
-         ("save_half", "\(saveHalf)"), ("classes_path", classesPath), ("anchors_path", anchorsPath),
+         ("save_half", "\(saveHalf)"), ("winograd", "\(winograd)"), ("classes_path", classesPath), ("anchors_path", anchorsPath),
          ("anchors_mask", "\(anchorsMask)"), ("model_path", modelPath), ("input_shape", "\(inputShape)"),
          ("pretrained", "\(pretrained)"), ("mosaic", "\(mosaic)"), ("mosaic_prob", "\(mosaicProb)"), ("mixup", "\(mixup)"),
          ("mixup_prob", "\(mixupProb)"), ("special_aug_ratio", "\(specialAugRatio)"), ("label_smoothing", "\(labelSmoothing)"),

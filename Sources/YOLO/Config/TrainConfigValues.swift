@@ -8,7 +8,7 @@ extension TrainConfig {
         func list(_ v: [Int]) -> ConfigValue { .list(v.map { .int($0) }) }
         let pairs: [(String, ConfigValue)] = [
             ("model", s(model)), ("Cuda", .bool(cuda)), ("seed", .int(seed)), ("distributed", .bool(distributed)),
-            ("sync_bn", .bool(syncBN)), ("dist_timeout", .double(distTimeout)), ("dp_replicas", .int(dpReplicas)), ("fp16", .bool(fp16)), ("amp_dtype", s(ampDtype)), ("save_half", .bool(saveHalf)),
+            ("sync_bn", .bool(syncBN)), ("dist_timeout", .double(distTimeout)), ("dp_replicas", .int(dpReplicas)), ("fp16", .bool(fp16)), ("amp_dtype", s(ampDtype)), ("save_half", .bool(saveHalf)), ("winograd", .bool(winograd)),
             ("classes_path", s(classesPath)), ("anchors_path", s(anchorsPath)),
             ("anchors_mask", .list(anchorsMask.map(list))), ("model_path", s(modelPath)), ("input_shape", list(inputShape)),
             ("pretrained", .bool(pretrained)), ("mosaic", .bool(mosaic)), ("mosaic_prob", .double(mosaicProb)), ("mixup", .bool(mixup)),

@@ -73,6 +73,7 @@ public final class Trainer {
         if let parallel { try parallel.checkSameConfiguration(c) }
         // A DDP rank with Cuda = True takes the GPU of its local rank, as torchrun's LOCAL_RANK.
         device = try DeviceSelection.choose(cuda: c.cuda, gpu: parallel?.world.localRank ?? 0, requested: requestedDevice, log: log)
+        CPUConvolutions.winograd = c.winograd
         let data = try TrainingData(config: c)
         let kind = try ModelKind(parsing: c.model)
         let model = try kind.make(numClasses: data.classes.count, anchorsMask: c.anchorsMask, seed: UInt64(c.seed))
