@@ -29,10 +29,10 @@ def run(command, env):
     return out, usage.ru_maxrss / 1024
 
 
-def ours(model, size, batch, threads, repeats):
+def ours(model, size, batch, threads, repeats, extra=()):
     env = dict(os.environ, OMP_NUM_THREADS=str(threads))
     out, rss = run([os.path.join(ROOT, ".build/release/model_benchmark"), "--model", model, "--size", str(size),
-                    "--batch", str(batch), "--repeats", str(repeats), "--precision", "fp32"], env)
+                    "--batch", str(batch), "--repeats", str(repeats), "--precision", "fp32", *extra], env)
     def rate(label):
         m = re.search(re.escape(label) + r"\s+([0-9.]+) images/s", out)
         if not m:
@@ -58,16 +58,20 @@ def main():
     parser.add_argument("--threads", type=int, default=os.cpu_count())
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--quick", action="store_true", help="yolov4-tiny only")
+    parser.add_argument("--no-winograd", action="store_true",
+                        help="our training convolutions with the direct method only (as before Winograd kernels)")
     a = parser.parse_args()
     if not os.access(os.path.join(ROOT, ".build/release/model_benchmark"), os.X_OK):
         sys.exit("build first: swift build -c release")
     cases = [c for c in CASES if not a.quick or c[0] == "yolov4-tiny"]
+    our_flags = ["--no-winograd"] if a.no_winograd else []
     rows = []
     for model, size, batch in cases:
         samples = {"pytorch": [], "ours": []}
         for r in range(a.rounds):
-            for side, fn in (("pytorch", pytorch), ("ours", ours)):
-                result = fn(model, size, batch, a.threads, a.repeats)
+            for side, measure in (("pytorch", lambda: pytorch(model, size, batch, a.threads, a.repeats)),
+                                  ("ours", lambda: ours(model, size, batch, a.threads, a.repeats, our_flags))):
+                result = measure()
                 samples[side].append(result)
                 print(f"round {r + 1} {side:7} {model} {size} b{batch}: "
                       + ", ".join(f"{k} {v:.2f}" for k, v in result.items() if isinstance(v, float)), flush=True)
