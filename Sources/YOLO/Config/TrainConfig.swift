@@ -86,7 +86,7 @@ public struct TrainConfig {
         ("amp_dtype", .choice(["auto", "float16", "bfloat16"]),
          "16-bit type of fp16 = True: auto (float16 on CUDA, bfloat16 on CPUs with avx512_bf16/amx), or forced"),
         ("save_half", .bool, "also write float16 copies of best/last_epoch_weights (*_fp16.pth)"),
-        ("winograd", .bool, "CPU: float32 3x3 stride-1 convolutions in training through Winograd kernels where the CPU has them (AVX-512), about 1.6x faster than the direct method"),
+        ("winograd", .bool, "CPU: float32 3x3 stride-1 convolutions in training through Winograd kernels where the CPU has them (AVX-512): 1.4-1.6x faster YOLOv4-tiny steps than the direct method"),
         ("classes_path", .string, "classes file"),
         ("anchors_path", .string, "anchors file"),
         ("anchors_mask", .nestedIntList, "anchors of each output, stride 32 first"),
