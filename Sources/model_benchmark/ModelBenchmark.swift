@@ -23,7 +23,7 @@ struct ModelBenchmark: ParsableCommand {
     var precision = "fp32"
     @Flag(help: "Inference with NCHW tensors between layers instead of channels-last (the chain it replaced, to compare).")
     var nchwInference = false
-    @Flag(help: "The direct method for every training convolution (by default float32 3x3 stride-1 ones use Winograd kernels where the CPU has them, as train's winograd = True).")
+    @Flag(help: "The direct method for every convolution (by default float32 3x3 stride-1 ones use Winograd kernels where the CPU has them, as train's winograd = True).")
     var noWinograd = false
 
     func precisions(native: [DType]) throws -> [DType?] {
@@ -51,7 +51,7 @@ struct ModelBenchmark: ParsableCommand {
             let native = Autocast.nativeTypes(.convolution, on: .cpu)
             print("16-bit types this CPU computes convolutions in natively: "
                   + (native.isEmpty ? "none (16-bit runs are emulated, slower than float32)" : native.map(\.rawValue).joined(separator: ", ")))
-            print("Float32 training convolutions: " + (noWinograd ? "direct method (--no-winograd)"
+            print("Float32 convolutions: " + (noWinograd ? "direct method (--no-winograd)"
                   : "Winograd for 3x3 stride-1 where this CPU has the kernels, direct elsewhere"))
             let anchors = kind.defaultAnchors.map { ($0.0 * Double(size) / 416, $0.1 * Double(size) / 416) }
             let loss = YOLOLoss(anchors: anchors, numClasses: classes, inputWidth: size, inputHeight: size,

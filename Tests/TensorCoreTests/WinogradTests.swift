@@ -1,9 +1,9 @@
 import XCTest
 @testable import TensorCore
 
-/// Float32 3x3 stride-1 convolutions in training go through oneDNN's Winograd kernels where the CPU
-/// has them (AVX-512 cores): the same results as the naive reference within float32 rounding, in
-/// all three passes, and the direct method again when the setting says so.
+/// Float32 3x3 stride-1 convolutions go through oneDNN's Winograd kernels where the CPU has them
+/// (AVX-512 cores): the same results as the naive reference within float32 rounding, in all three
+/// training passes and in inference, and the direct method again when the setting says so.
 final class WinogradTests: XCTestCase {
     private let shape = Reference.Conv(n: 2, c: 32, h: 10, w: 12, k: 48, kh: 3, kw: 3, stride: 1, pad: 1, dilation: 1, groups: 1)
 
@@ -42,6 +42,31 @@ final class WinogradTests: XCTestCase {
         let names = ["forward", "backward data", "backward weights", "backward bias"]
         for (i, (actual, expected)) in zip(try passes(seed: 40), try reference(seed: 40)).enumerated() {
             assertClose(actual, expected, tolerance: 2e-4, names[i])
+        }
+    }
+
+    /// Inference: the Winograd convolution with its bias, then the activation in place, on the
+    /// channels-last chain, against the naive reference; and not bitwise the direct fused kernel's.
+    func testInferenceWithWinogradAgreesWithTheReferenceForEachActivation() throws {
+        let x = try randomTensor([shape.n, shape.c, shape.h, shape.w], seed: 60)
+        let w = try randomTensor([shape.k, shape.c, 3, 3], seed: 61)
+        let b = try randomTensor([shape.k], seed: 62)
+        let linear = shape.forward(try x.toArray(), try w.toArray(), try b.toArray())
+        let cases: [(FusedActivation, (Float) -> Float)] = [
+            (.none, { $0 }), (.leakyRelu(0.1), { $0 > 0 ? $0 : 0.1 * $0 }),
+            (.mish, { Float(Double($0) * tanh(log1p(exp(Double($0))))) }),
+        ]
+        CPUConvolutions.winograd = true
+        let hasWinograd = CPUConvolutions.implementations(parameters).forward.contains("wino")
+        for (activation, f) in cases {
+            func run(winograd: Bool) throws -> [Float] {
+                CPUConvolutions.winograd = winograd
+                return try withNoGrad { try x.conv2dFused(weight: w, bias: b, padding: (1, 1), activation: activation).toArray() }
+            }
+            let (fast, direct) = (try run(winograd: true), try run(winograd: false))
+            assertClose(fast, linear.map(f), tolerance: 2e-4, "inference with \(activation)")
+            assertClose(direct, linear.map(f), tolerance: 2e-4, "direct inference with \(activation)")
+            if hasWinograd { XCTAssertNotEqual(fast, direct, "\(activation): the Winograd kernel ran") }
         }
     }
 

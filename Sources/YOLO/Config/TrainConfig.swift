@@ -17,8 +17,8 @@ public struct TrainConfig {
     public var ampDtype = "auto"
     /// Also write half-precision copies of best/last_epoch_weights.
     public var saveHalf = false
-    /// CPU: float32 3x3 stride-1 convolutions in training through oneDNN's Winograd kernels where
-    /// the CPU has them (AVX-512); false: the direct method everywhere.
+    /// CPU: float32 3x3 stride-1 convolutions (training and the validation's inference) through
+    /// oneDNN's Winograd kernels where the CPU has them (AVX-512); false: the direct method everywhere.
     public var winograd = true
     public var classesPath = "model_data/voc_classes.txt"
     public var anchorsPath = "model_data/yolo_anchors.txt"
@@ -86,7 +86,7 @@ public struct TrainConfig {
         ("amp_dtype", .choice(["auto", "float16", "bfloat16"]),
          "16-bit type of fp16 = True: auto (float16 on CUDA, bfloat16 on CPUs with avx512_bf16/amx), or forced"),
         ("save_half", .bool, "also write float16 copies of best/last_epoch_weights (*_fp16.pth)"),
-        ("winograd", .bool, "CPU: float32 3x3 stride-1 convolutions in training through Winograd kernels where the CPU has them (AVX-512): 1.4-1.6x faster YOLOv4-tiny steps than the direct method"),
+        ("winograd", .bool, "CPU: float32 3x3 stride-1 convolutions through Winograd kernels where the CPU has them (AVX-512): 1.4-1.6x faster YOLOv4-tiny steps than the direct method"),
         ("classes_path", .string, "classes file"),
         ("anchors_path", .string, "anchors file"),
         ("anchors_mask", .nestedIntList, "anchors of each output, stride 32 first"),
