@@ -35,11 +35,6 @@ static int winograd_shape(const ck_conv_params *p) {
            p->dilation_h == 1 && p->dilation_w == 1 && p->groups == 1;
 }
 
-// The training passes. (Inference's fused forward goes through ck_conv_forward_fused's own choice.)
-static int winograd_candidate(int kind, const ck_conv_params *p, int activation) {
-    return winograd_shape(p) && (kind != CONV_FWD || activation < 0) && !p->src_nhwc && !p->dst_nhwc;
-}
-
 // Keys whose Winograd primitive oneDNN declined, so that the direct method is chosen without
 // asking again on every call.
 #define DECLINED_SIZE 64
@@ -212,8 +207,10 @@ static ck_prim_entry *conv_entry_with(int kind, const ck_conv_params *given, int
     return rc ? NULL : e;
 }
 
+// Winograd where it applies for the passes without a fused activation (every training pass;
+// ck_conv_forward_fused makes its own choice, since the activation then runs apart).
 static ck_prim_entry *conv_entry(int kind, const ck_conv_params *p, int has_bias, int activation, float alpha) {
-    if (winograd_candidate(kind, p, activation)) {
+    if (activation < 0 && winograd_shape(p)) {
         ck_prim_entry *e = conv_entry_with(kind, p, has_bias, activation, alpha, dnnl_convolution_winograd);
         if (e) return e;
     }
@@ -298,7 +295,7 @@ int ck_conv_backward(const ck_conv_params *p, const void *src, const float *diff
 // Inference. A Winograd shape runs the Winograd kernel oneDNN has for training (its inference
 // variants take no fused activation and measured slower, 10 against 25 img/s for tiny at batch 1)
 // with the bias, then the activation in place with our SIMD kernels: tiny's inference 1.1-1.3x
-// (batch 1) and 1.6x (batch 8) faster than the direct kernels with the activation fused. Other
+// (batch 1) and 1.3-1.6x (batch 8) faster than the direct kernels with the activation fused. Other
 // shapes, and CPUs without the kernel, keep the direct convolution with the activation as a post-op.
 int ck_conv_forward_fused(const ck_conv_params *p, const float *src, const float *weights, const float *bias, float *dst,
                           int activation, float alpha) {

@@ -120,28 +120,20 @@ final class MixedPrecisionTests: XCTestCase {
     /// (0.95-0.99: BN's backward makes each channel's gradient sum to zero, and rounding it to 8 bits of
     /// mantissa breaks that cancellation against positive activations). The README gives the figures.
     func testOneStepUnderAutocastAgreesWithFloat32() throws {
-        var (_, c) = try tinyTrainingProject(self)
-        c.inputShape = [416, 416]
-        let data = try TrainingData(config: c)
-        let b = try XCTUnwrap(try DataLoader(dataset: data.trainSet, batchSize: 4, shuffle: false, seed: 1, workers: 0)
-            .batches(epoch: 0).nextBatch())
-        let loss = YOLOLoss(anchors: data.anchors, numClasses: 5, inputWidth: 416, inputHeight: 416, anchorsMask: c.anchorsMask)
+        let pretrained = try PretrainedStep(self, size: 416, batchSize: 4)
         func step(_ type: DType?) throws -> (Double, [Float]) {
-            let model = try YOLOv4Tiny(numClasses: 5, anchorsMask: c.anchorsMask, seed: 3)
-            _ = try WeightLoading.load(TransferLearningTests.full, into: model)
-            let outputs = try Autocast.with(type) { try model.outputs(b.images) }
-            XCTAssertTrue(outputs.allSatisfy { $0.dtype == .float32 }, "outputs stay float32")
-            let total = try loss.terms(outputs, targets: b.targets).total
+            let (total, gradients) = try pretrained.run { model, images in
+                let outputs = try Autocast.with(type) { try model.outputs(images) }
+                XCTAssertTrue(outputs.allSatisfy { $0.dtype == .float32 }, "outputs stay float32")
+                return outputs
+            }
             XCTAssertEqual(total.dtype, .float32, "the loss is float32")
-            try total.backward()
-            return (Double(try total.item()), try model.namedParameters().flatMap { try $0.1.value.grad?.toArray() ?? [] })
+            return (Double(try total.item()), gradients)
         }
         let (reference, g32) = try step(nil)
         for type in [DType.bfloat16, .float16] {
             let (value, g16) = try step(type)
-            var dot = 0.0, n32 = 0.0, n16 = 0.0
-            for (a, b) in zip(g32, g16) { dot += Double(a) * Double(b); n32 += Double(a) * Double(a); n16 += Double(b) * Double(b) }
-            let cosine = dot / (n32.squareRoot() * n16.squareRoot())
+            let cosine = cosineSimilarity(g32, g16)
             print(String(format: "%@ step against float32: loss %.5f vs %.5f (%.3f%%), gradient cosine %.5f", "\(type)", value, reference,
                          100 * abs(value - reference) / reference, cosine))
             XCTAssertNotEqual(value, reference, "\(type): the convolutions were rounded")

@@ -157,8 +157,9 @@ int ck_conv_backward_weights(const ck_conv_params *p, const void *src, const flo
 // output may be NULL (that pass is skipped).
 int ck_conv_backward(const ck_conv_params *p, const void *src, const float *diff_dst, const float *weights,
                      float *diff_src, float *diff_weights, float *diff_bias);
-// Inference convolution with an activation fused as a oneDNN post-op (bias may be NULL):
-// activation 0 none, 1 leaky ReLU (slope alpha), 2 mish.
+// Inference convolution with its activation (bias may be NULL): activation 0 none, 1 leaky ReLU
+// (slope alpha), 2 mish; a oneDNN post-op, or applied after a Winograd convolution (see
+// ck_conv_set_winograd).
 int ck_conv_forward_fused(const ck_conv_params *p, const float *src, const float *weights, const float *bias,
                           float *dst, int activation, float alpha);
 // Name of the oneDNN implementation chosen for the forward pass (for benchmarks).
