@@ -60,11 +60,13 @@ def main():
     parser.add_argument("--quick", action="store_true", help="yolov4-tiny only")
     parser.add_argument("--no-winograd", action="store_true",
                         help="our training convolutions with the direct method only (as before Winograd kernels)")
+    parser.add_argument("--no-blocked-units", action="store_true",
+                        help="our conv-BN-activation units with every activation in NCHW (as before blocked units)")
     a = parser.parse_args()
     if not os.access(os.path.join(ROOT, ".build/release/model_benchmark"), os.X_OK):
         sys.exit("build first: swift build -c release")
     cases = [c for c in CASES if not a.quick or c[0] == "yolov4-tiny"]
-    our_flags = ["--no-winograd"] if a.no_winograd else []
+    our_flags = (["--no-winograd"] if a.no_winograd else []) + (["--no-blocked-units"] if a.no_blocked_units else [])
     rows = []
     for model, size, batch in cases:
         samples = {"pytorch": [], "ours": []}

@@ -150,14 +150,15 @@ static int reorder_run(dnnl_primitive_t r, const dnnl_memory_desc_t *from_md, vo
     return st == dnnl_success ? 0 : ck_dnnl_fail(st, "reorder");
 }
 
-static int execute(ck_prim_entry *e, void *const *buffers, const char *what, int reuse_slot0) {
+// native: a bit per slot whose caller buffer is already in the primitive's layout (no reorder).
+static int execute(ck_prim_entry *e, void *const *buffers, const char *what, int reuse_slot0, unsigned native) {
     void *bufs[CK_DNNL_MAX_ARGS];
     dnnl_memory_t mems[CK_DNNL_MAX_ARGS + 1];
     dnnl_exec_arg_t args[CK_DNNL_MAX_ARGS + 1];
     int rc = 0;
     for (int s = 0; s < e->nslots; s++) {
         bufs[s] = buffers[s];
-        if (e->reorder[s]) {
+        if (e->reorder[s] && !(native & (1u << s))) {
             bufs[s] = grown(&scratch[s], &scratch_bytes[s], e->chosen_bytes[s]);
             if (!bufs[s]) return ck_fail("%s: out of memory for a %zu-byte reorder buffer", what, e->chosen_bytes[s]);
             if (s == 0 && reuse_slot0) continue;
@@ -186,17 +187,63 @@ static int execute(ck_prim_entry *e, void *const *buffers, const char *what, int
     for (int s = 0; s < nargs; s++) dnnl_memory_destroy(mems[s]);
     if (st != dnnl_success) return ck_dnnl_fail(st, what);
     for (int s = 0; s < e->nslots; s++)
-        if (e->reorder[s] && e->is_output[s] &&
+        if (e->reorder[s] && !(native & (1u << s)) && e->is_output[s] &&
             (rc = reorder_run(e->reorder[s], &e->chosen[s], bufs[s], &e->plain[s], buffers[s])))
             return rc;
     dnnl_stream_wait(ck_stream());
     return 0;
 }
 
-int ck_entry_execute(ck_prim_entry *e, void *const *buffers, const char *what) { return execute(e, buffers, what, 0); }
+int ck_entry_execute(ck_prim_entry *e, void *const *buffers, const char *what) { return execute(e, buffers, what, 0, 0); }
 
 int ck_entry_execute_reusing_slot0(ck_prim_entry *e, void *const *buffers, const char *what) {
-    return execute(e, buffers, what, 1);
+    return execute(e, buffers, what, 1, 0);
+}
+
+int ck_entry_execute_native(ck_prim_entry *e, void *const *buffers, unsigned native, const char *what) {
+    return execute(e, buffers, what, 0, native);
+}
+
+// ---- the 16-channel blocked layout ----------------------------------------------------------
+
+void ck_md_blocked16(dnnl_memory_desc_t *md, int64_t n, int64_t c, int64_t h, int64_t w) {
+    dnnl_dims_t dims = {n, c, h, w};
+    dnnl_memory_desc_init_by_tag(md, 4, dims, dnnl_f32, dnnl_nChw16c);
+}
+
+typedef struct {
+    int tag;   // tells these keys from the kernels' own (their key structs are of other sizes too)
+    int to_blocked;
+    int64_t n, c, h, w;
+} blocked_reorder_key;
+_Static_assert(sizeof(blocked_reorder_key) <= sizeof(((ck_prim_entry *)0)->key), "reorder key does not fit");
+
+int ck_reorder_blocked16(int to_blocked, int64_t n, int64_t c, int64_t h, int64_t w, const float *src, float *dst) {
+    if (c % 16) return ck_fail("blocked layout: %lld channels are not a multiple of 16", (long long)c);
+    blocked_reorder_key key;
+    memset(&key, 0, sizeof key);
+    key.tag = 0x726f7264;
+    key.to_blocked = to_blocked != 0;
+    key.n = n; key.c = c; key.h = h; key.w = w;
+    dnnl_memory_desc_t plain, blocked;
+    ck_md_nchw(&plain, n, c, h, w);
+    ck_md_blocked16(&blocked, n, c, h, w);
+    const dnnl_memory_desc_t *from = to_blocked ? &plain : &blocked, *to = to_blocked ? &blocked : &plain;
+    ck_dnnl_lock();
+    ck_prim_entry *e = ck_cache_find(&key, sizeof key);
+    if (!e) {
+        dnnl_primitive_desc_t pd;
+        dnnl_status_t st = dnnl_reorder_primitive_desc_create(&pd, from, ck_engine(), to, ck_engine(), NULL);
+        if (st != dnnl_success) {
+            ck_dnnl_unlock();
+            return ck_dnnl_fail(st, "reorder");
+        }
+        e = ck_cache_insert(&key, sizeof key, pd);
+    }
+    int rc = e ? reorder_run(e->prim, from, (void *)src, to, dst) : 1;
+    if (rc == 0) dnnl_stream_wait(ck_stream());
+    ck_dnnl_unlock();
+    return rc;
 }
 
 int ck_entry_slot0_shared(const ck_prim_entry *a, const ck_prim_entry *b) {

@@ -51,11 +51,16 @@ int ck_entry_execute(ck_prim_entry *e, void *const *buffers, const char *what);
 // As ck_entry_execute, but slot 0's input is already in the primitive's layout in slot 0's scratch
 // buffer (the previous execution reordered the same data there): its reorder is skipped.
 int ck_entry_execute_reusing_slot0(ck_prim_entry *e, void *const *buffers, const char *what);
+// As ck_entry_execute, but the slots whose bit is set in `native` hold buffers already in the
+// primitive's layout: they are read or written as they are.
+int ck_entry_execute_native(ck_prim_entry *e, void *const *buffers, unsigned native, const char *what);
 // Whether slot 0 of both entries reorders into the same layout (so the second can reuse the first's).
 int ck_entry_slot0_shared(const ck_prim_entry *a, const ck_prim_entry *b);
 
 int ck_dnnl_fail(dnnl_status_t st, const char *what);
 void ck_md_nchw(dnnl_memory_desc_t *md, int64_t n, int64_t c, int64_t h, int64_t w);
 void ck_md_1d(dnnl_memory_desc_t *md, int64_t n);
+// Float32 [n][c/16][h][w][16] (oneDNN's nChw16c).
+void ck_md_blocked16(dnnl_memory_desc_t *md, int64_t n, int64_t c, int64_t h, int64_t w);
 
 #endif

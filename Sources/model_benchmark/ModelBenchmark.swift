@@ -26,6 +26,9 @@ struct ModelBenchmark: ParsableCommand {
     @Flag(help: "The direct method for every convolution (by default float32 3x3 stride-1 ones use Winograd kernels where the CPU has them, as train's winograd = True).")
     var noWinograd = false
 
+    @Flag(help: "Training conv-BN-activation units with every convolution's activations reordered to NCHW and back (by default they stay in oneDNN's blocked layout between the convolution and the batch norm, where the CPU's kernels use it).")
+    var noBlockedUnits = false
+
     func precisions(native: [DType]) throws -> [DType?] {
         if precision == "all" { return [nil] + native.map { Optional($0) } }
         return try precision.split(separator: ",").map { name -> DType? in
@@ -42,6 +45,7 @@ struct ModelBenchmark: ParsableCommand {
         runReportingErrors {
             ChannelsLastInference.enabled = !nchwInference
             CPUConvolutions.winograd = !noWinograd
+            CPUConvolutions.blockedUnits = !noBlockedUnits
             let kind = try ModelKind(parsing: model)
             let detector = try kind.make(numClasses: classes)
             let peak = MachinePeak.measure()

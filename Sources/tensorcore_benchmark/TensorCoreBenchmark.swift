@@ -70,10 +70,13 @@ struct TensorCoreBenchmark: ParsableCommand {
                      bwdRate / 1e9, 100 * bwdRate / peak.flopsPerSecond, sequence.backward * 1e3))
     }
 
-    /// "winograd" or "direct" for the three passes (one word when they agree).
+    /// "winograd", "gemm" (a 1x1 convolution as a matrix product on NCHW) or "direct" for the three
+    /// passes (one word when they agree).
     private func method(_ p: Conv2dParameters) -> String {
         let i = CPUConvolutions.implementations(p)
-        let names = [i.forward, i.backwardData, i.backwardWeights].map { $0.contains("wino") ? "winograd" : "direct" }
+        let names = [i.forward, i.backwardData, i.backwardWeights].map {
+            $0.contains("wino") ? "winograd" : $0.contains("gemm") ? "gemm" : "direct"
+        }
         return Set(names).count == 1 ? names[0] : names.joined(separator: "/")
     }
 

@@ -174,6 +174,30 @@ int ck_conv_winograd(void);
 // 1 when this CPU runs bfloat16 convolutions in its own instructions (not oneDNN's reference code).
 int ck_conv_bf16_native(void);
 
+// Training conv-BN-activation units whose activations stay in oneDNN's 16-channel blocked layout
+// (nChw16c: float32 [n][c/16][h][w][16]) between the convolution and the batch norm, forward and
+// backward. ck_conv_blocked16 says whether p's float32 training passes all use that layout (then
+// the calls below may be given blocked buffers; elsewhere they fail).
+int ck_conv_blocked16(const ck_conv_params *p);
+// Which activation buffers are blocked: src (forward, backward-weights), dst (the forward's dst and
+// both backward passes' diff_dst), diff_src (backward-data). Others are NCHW. No bias.
+enum { CK_BLOCKED_SRC = 1, CK_BLOCKED_DST = 2, CK_BLOCKED_DIFF_SRC = 4 };
+int ck_conv_forward_blocked(const ck_conv_params *p, int blocked, const float *src, const float *weights, float *dst);
+// diff_src or diff_weights may be NULL (that pass is skipped).
+int ck_conv_backward_blocked(const ck_conv_params *p, int blocked, const float *src, const float *diff_dst,
+                             const float *weights, float *diff_src, float *diff_weights);
+// NCHW -> nChw16c (to_blocked 1) or back; c a multiple of 16.
+int ck_reorder_blocked16(int to_blocked, int64_t n, int64_t c, int64_t h, int64_t w, const float *src, float *dst);
+// ck_batchnorm_act_forward / _backward (float32) with the batch norm's input (src: the
+// convolution's result) and the backward's diff_src in nChw16c; dst and diff_dst are NCHW.
+int ck_batchnorm_act_forward_blocked16(int64_t n, int64_t c, int64_t h, int64_t w, float eps, int activation,
+                                       float alpha, const float *src, const float *scale, const float *shift,
+                                       float *dst, float *mean, float *var);
+int ck_batchnorm_act_backward_blocked16(int64_t n, int64_t c, int64_t h, int64_t w, float eps, int activation,
+                                        float alpha, const float *src, const float *diff_dst, const float *mean,
+                                        const float *var, const float *scale, const float *shift, float *diff_src,
+                                        float *diff_scale, float *diff_shift);
+
 // Training: mean and var (biased) are outputs. Inference: they are inputs.
 int ck_batchnorm_forward(int training, int64_t n, int64_t c, int64_t h, int64_t w, float eps,
                          const float *src, const float *scale, const float *shift, float *dst,

@@ -64,6 +64,22 @@ public final class BatchNorm2d: Module {
         return y
     }
 
+    /// Training: `conv` (no bias, one group) on x, then this layer and the activation, as one
+    /// operation where the fused path applies (`Tensor.convBatchNormActivation`: the convolution's
+    /// activations stay in the CPU's blocked layout); nil where it does not (evaluation, sync_bn,
+    /// autocast, a convolution with bias or groups): the caller then runs the layers one by one.
+    public func forward(convolving x: Tensor, with conv: Conv2d, then activation: FusedActivation) throws -> Tensor? {
+        guard isTraining, replicas == nil, BatchNorm2d.fusesTrainingActivation, Autocast.computeType == nil,
+              conv.bias == nil, conv.groups == 1 else { return nil }
+        let y = try x.convBatchNormActivation(convWeight: conv.weight.value, stride: (conv.stride, conv.stride),
+                                              padding: (conv.padding, conv.padding), bnWeight: weight.value,
+                                              bnBias: bias.value, runningMean: runningMean.value,
+                                              runningVar: runningVar.value, activation: activation,
+                                              momentum: momentum, epsilon: epsilon)
+        try withNoGrad { try batchesTracked.value.add_(batchesTracked.value.scalarLike(1)) }
+        return y
+    }
+
     private func applying(_ activation: FusedActivation, to y: Tensor) throws -> Tensor {
         switch activation {
         case .none: return y

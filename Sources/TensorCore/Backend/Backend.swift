@@ -77,6 +77,22 @@ public protocol Backend: AnyObject {
     func batchNormActivationBackward(_ x: Tensor, gradOut: Tensor, mean: Tensor, variance: Tensor, scale: Tensor,
                                      shift: Tensor, epsilon: Float, activation: FusedActivation, gradInput: Tensor?,
                                      gradScale: Tensor?, gradShift: Tensor?) throws
+    /// Whether a training conv-BN-activation unit with this float32 convolution keeps the
+    /// convolution's result, its gradient and a copy of its input in the backend's blocked layout
+    /// (`Tensor.convBatchNormActivation`); the two methods below then run the unit.
+    func convolutionUnitKeepsBlockedLayout(_ p: Conv2dParameters) -> Bool
+    /// The unit's forward: `blockedInput` receives the input in the blocked layout and
+    /// `convResult` the convolution's result in it (both kept for the backward); `out` is the
+    /// activation's NCHW result and `mean` / `variance` the batch statistics.
+    func convolutionUnitForward(_ input: Tensor, weight: Tensor, scale: Tensor, shift: Tensor, mean: Tensor,
+                                variance: Tensor, epsilon: Float, activation: FusedActivation, blockedInput: Tensor,
+                                convResult: Tensor, into out: Tensor, _ p: Conv2dParameters) throws
+    /// Its backward from the forward's blocked tensors (`blockedInput` may be nil without a weight
+    /// gradient); any gradient may be skipped with nil.
+    func convolutionUnitBackward(_ gradOut: Tensor, blockedInput: Tensor?, convResult: Tensor, weight: Tensor,
+                                 scale: Tensor, shift: Tensor, mean: Tensor, variance: Tensor, epsilon: Float,
+                                 activation: FusedActivation, gradInput: Tensor?, gradWeight: Tensor?,
+                                 gradScale: Tensor?, gradShift: Tensor?, _ p: Conv2dParameters) throws
     /// Opaque bytes the max-pool backward needs (uint8 tensor), or nil in inference.
     func maxPool2dWorkspaceBytes(_ p: Pool2dParameters) throws -> Int
     func maxPool2dForward(_ x: Tensor, into out: Tensor, workspace: Tensor?, _ p: Pool2dParameters) throws
@@ -180,6 +196,19 @@ extension FusedActivation {
 
 extension Backend {
     public func directOperandTypes(_ op: AutocastOp) -> [DType] { [] }
+    public func convolutionUnitKeepsBlockedLayout(_ p: Conv2dParameters) -> Bool { false }
+    public func convolutionUnitForward(_ input: Tensor, weight: Tensor, scale: Tensor, shift: Tensor, mean: Tensor,
+                                       variance: Tensor, epsilon: Float, activation: FusedActivation,
+                                       blockedInput: Tensor, convResult: Tensor, into out: Tensor,
+                                       _ p: Conv2dParameters) throws {
+        throw TensorError("conv + batch norm + activation: \(device) has no blocked-layout units")
+    }
+    public func convolutionUnitBackward(_ gradOut: Tensor, blockedInput: Tensor?, convResult: Tensor, weight: Tensor,
+                                        scale: Tensor, shift: Tensor, mean: Tensor, variance: Tensor, epsilon: Float,
+                                        activation: FusedActivation, gradInput: Tensor?, gradWeight: Tensor?,
+                                        gradScale: Tensor?, gradShift: Tensor?, _ p: Conv2dParameters) throws {
+        throw TensorError("conv + batch norm + activation: \(device) has no blocked-layout units")
+    }
     public var prefersChannelsLastInference: Bool { false }
 
     /// Batch norm + activation composed from the separate kernels, for backends without a fused one

@@ -229,6 +229,56 @@ final class CPUBackend: Backend {
                         "batch_norm + activation backward")
     }
 
+    // MARK: Conv-BN-activation units in oneDNN's 16-channel blocked layout
+
+    func convolutionUnitKeepsBlockedLayout(_ p: Conv2dParameters) -> Bool {
+        guard p.computeType == .float32, CPUConvolutions.blockedUnits else { return false }
+        var params = p.kernelParams
+        return ck_conv_blocked16(&params) != 0
+    }
+
+    func convolutionUnitForward(_ input: Tensor, weight: Tensor, scale: Tensor, shift: Tensor, mean: Tensor,
+                                variance: Tensor, epsilon: Float, activation: FusedActivation, blockedInput: Tensor,
+                                convResult: Tensor, into out: Tensor, _ p: Conv2dParameters) throws {
+        var params = p.kernelParams
+        let (kind, alpha) = activation.kernelCode
+        try checkKernel(ck_reorder_blocked16(1, params.n, params.c, params.h, params.w, input.floats,
+                                             blockedInput.mutableFloats), "conv2d (blocked input)")
+        try checkKernel(ck_conv_forward_blocked(&params, Int32(CK_BLOCKED_SRC | CK_BLOCKED_DST),
+                                                blockedInput.floats, weight.floats, convResult.mutableFloats),
+                        "conv2d (blocked)")
+        try checkKernel(ck_batchnorm_act_forward_blocked16(params.n, params.k, params.oh, params.ow, epsilon, kind, alpha,
+                                                           convResult.floats, scale.floats, shift.floats,
+                                                           out.mutableFloats, mean.mutableFloats,
+                                                           variance.mutableFloats),
+                        "batch_norm + activation (blocked)")
+    }
+
+    func convolutionUnitBackward(_ gradOut: Tensor, blockedInput: Tensor?, convResult: Tensor, weight: Tensor,
+                                 scale: Tensor, shift: Tensor, mean: Tensor, variance: Tensor, epsilon: Float,
+                                 activation: FusedActivation, gradInput: Tensor?, gradWeight: Tensor?,
+                                 gradScale: Tensor?, gradShift: Tensor?, _ p: Conv2dParameters) throws {
+        var params = p.kernelParams
+        let (kind, alpha) = activation.kernelCode
+        let convolves = gradInput != nil || gradWeight != nil
+        // The gradient at the convolution's result, blocked as the convolution reads it.
+        let gradResult = convolves ? try convResult.emptyLike() : nil
+        try checkKernel(ck_batchnorm_act_backward_blocked16(params.n, params.k, params.oh, params.ow, epsilon, kind, alpha,
+                                                            convResult.floats, gradOut.floats, mean.floats,
+                                                            variance.floats, scale.floats, shift.floats,
+                                                            gradResult?.mutableFloats, gradScale?.mutableFloats,
+                                                            gradShift?.mutableFloats),
+                        "batch_norm + activation backward (blocked)")
+        guard let gradResult else { return }
+        if gradWeight != nil && blockedInput == nil {
+            throw TensorError("conv2d backward (blocked): a weight gradient needs the forward's blocked input")
+        }
+        try checkKernel(ck_conv_backward_blocked(&params, Int32(CK_BLOCKED_SRC | CK_BLOCKED_DST),
+                                                 blockedInput?.floats, gradResult.floats, weight.floats,
+                                                 gradInput?.mutableFloats, gradWeight?.mutableFloats),
+                        "conv2d backward (blocked)")
+    }
+
     func maxPool2dWorkspaceBytes(_ p: Pool2dParameters) throws -> Int {
         var params = p.kernelParams
         let size = ck_maxpool_workspace_size(&params)

@@ -39,6 +39,11 @@ public enum CPUThreads {
 /// method is what versions before this one computed, bit for bit. bfloat16 and CPUs without those
 /// kernels always use the direct method.
 public enum CPUConvolutions {
+    /// Training conv-BN-activation units keep the convolution's activations in oneDNN's blocked
+    /// layout between the convolution and the fused batch norm (`Tensor.convBatchNormActivation`);
+    /// false composes the unit from `conv2d` and `batchNormActivation` (to compare against).
+    nonisolated(unsafe) public static var blockedUnits = true
+
     public static var winograd: Bool {
         get { ck_conv_winograd() != 0 }
         set { ck_conv_set_winograd(newValue ? 1 : 0) }

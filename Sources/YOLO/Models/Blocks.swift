@@ -23,6 +23,10 @@ final class BasicConv: Module {
         if !isTraining && !(GradMode.isEnabled && (x.requiresGrad || conv.weight.requiresGrad || bn.weight.requiresGrad)) {
             return try fusedForward(x)
         }
+        if let y = try bn.forward(convolving: x, with: conv, then: fusedActivation) {
+            Module.observer?(conv, y)
+            return y
+        }
         // Under autocast the convolution's 16-bit result goes to the fused batch norm as it is,
         // whose result is then 16-bit too, for the next unit to read as it is.
         let y = try conv.forward(x, lowPrecisionOutput: bn.readsLowPrecisionInput)
