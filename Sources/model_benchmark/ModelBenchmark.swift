@@ -56,7 +56,8 @@ struct ModelBenchmark: ParsableCommand {
             print("16-bit types this CPU computes convolutions in natively: "
                   + (native.isEmpty ? "none (16-bit runs are emulated, slower than float32)" : native.map(\.rawValue).joined(separator: ", ")))
             print("Float32 convolutions: " + (noWinograd ? "direct method (--no-winograd)"
-                  : "Winograd for 3x3 stride-1 where this CPU has the kernels, direct elsewhere"))
+                  : "Winograd for 3x3 stride-1 where this CPU has the kernels, direct elsewhere "
+                    + "(GFLOP/s count the direct method's work, so they can pass 100 % of the peak)"))
             let anchors = kind.defaultAnchors.map { ($0.0 * Double(size) / 416, $0.1 * Double(size) / 416) }
             let loss = YOLOLoss(anchors: anchors, numClasses: classes, inputWidth: size, inputHeight: size,
                                 anchorsMask: detector.anchorsMask)

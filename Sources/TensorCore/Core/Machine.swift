@@ -2,7 +2,8 @@ import CKernels
 import Foundation
 
 /// The running CPU's float32 peak, computed as cores x FMA units x SIMD lanes x 2 x clock,
-/// with the clock measured while every core is busy. Benchmarks report speeds as a ratio to it.
+/// with the clock and the FMA units measured while every core is busy. Benchmarks report speeds as
+/// a ratio to it.
 public struct MachinePeak: Sendable {
     public let cores: Int
     public let fmaUnits: Int
@@ -11,11 +12,14 @@ public struct MachinePeak: Sendable {
 
     public var flopsPerSecond: Double { Double(cores * fmaUnits * lanes * 2) * clockHz }
 
-    /// Two FMA pipes per core is what every AVX2 / AVX-512 x86 core since Haswell and Zen has;
-    /// without FMA a multiply and an add issue separately, which counts the same way.
+    /// The FMA units are counted at the widest vector width, not assumed: AVX2 cores since Haswell
+    /// and Zen have two, but an AVX-512 core may have one 512-bit unit (AMD Zen 4 splits each
+    /// 512-bit FMA over its two 256-bit units; many Intel parts have one) or two (server Xeons,
+    /// Zen 5). Assuming two doubled the peak of a Zen 4 EPYC. Without FMA a multiply and an add
+    /// issue separately, counted as two units.
     public static func measure(seconds: Double = 0.3) -> MachinePeak {
-        MachinePeak(cores: Int(ck_max_threads()), fmaUnits: 2, lanes: Int(ck_simd_float_lanes()),
-                    clockHz: ck_measure_clock_hz(seconds))
+        MachinePeak(cores: Int(ck_max_threads()), fmaUnits: Int(ck_measure_fma_units(seconds)),
+                    lanes: Int(ck_simd_float_lanes()), clockHz: ck_measure_clock_hz(seconds))
     }
 
     public var summary: String {
