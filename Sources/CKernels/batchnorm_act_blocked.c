@@ -267,9 +267,9 @@ static int check(int64_t c, int activation) {
 }
 
 // Per-pair partial results and per-channel coefficients in one allocation: 2 * n * c doubles, then
-// 5 * c floats.
+// 3 * c floats (the forward's a and b; the backward's a, k0 and k1).
 static void *workspace(int64_t n, int64_t c, double **part1, double **part2, float **coef) {
-    char *w = malloc((size_t)(2 * n * c) * sizeof(double) + (size_t)(5 * c) * sizeof(float));
+    char *w = malloc((size_t)(2 * n * c) * sizeof(double) + (size_t)(3 * c) * sizeof(float));
     if (!w) return NULL;
     *part1 = (double *)w;
     *part2 = *part1 + n * c;

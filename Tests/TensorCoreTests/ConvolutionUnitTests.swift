@@ -101,6 +101,33 @@ final class ConvolutionUnitTests: XCTestCase {
         }
     }
 
+    /// A strided view as input (the second half of the channels, as a CSP block's split hands over)
+    /// and its gradient, which lands in the view's part of the base tensor.
+    func testAStridedInputViewGivesTheSameResultsAndGradient() throws {
+        func run(blocked: Bool) throws -> [[Float]] {
+            CPUConvolutions.blockedUnits = blocked
+            defer { CPUConvolutions.blockedUnits = true }
+            let base = try randomTensor([2, 32, 9, 8], seed: 500)
+            base.requiresGrad = true
+            let x = try base.narrow(axis: 1, start: 16, length: 16)
+            XCTAssertFalse(x.isContiguous)
+            let weight = try randomTensor([32, 16, 3, 3], seed: 501, low: -0.3, high: 0.3)
+            weight.requiresGrad = true
+            let y = try x.convBatchNormActivation(convWeight: weight, stride: (1, 1), padding: (1, 1),
+                                                  bnWeight: try Tensor.ones([32]), bnBias: try Tensor.zeros([32]),
+                                                  runningMean: try Tensor.zeros([32]), runningVar: try Tensor.ones([32]),
+                                                  activation: .leakyRelu(0.1))
+            try y.backward(try randomTensor(y.shape, seed: 502))
+            return [try y.toArray(), try base.grad!.toArray(), try weight.grad!.toArray()]
+        }
+        let (fused, composed) = (try run(blocked: true), try run(blocked: false))
+        for (i, name) in ["output", "base gradient", "weight gradient"].enumerated() {
+            assertClose(fused[i], composed[i], tolerance: 2e-4, "strided input: \(name)")
+        }
+        // The first half of the channels took no part: its gradient is zero.
+        XCTAssertEqual(Set(fused[1].prefix(16 * 72)), [0])
+    }
+
     /// Shapes the blocked layout does not take fall back to the two operations, with their checks.
     func testOtherShapesComposeTheUnitAndBadShapesAreRefused() throws {
         let x = try randomTensor([2, 3, 8, 8], seed: 400)
