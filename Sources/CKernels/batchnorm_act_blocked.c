@@ -103,10 +103,12 @@ CK_SIMD_CLONES static void pair_statistics(const float *x, int64_t hw, double *m
             for (int j = 0; j < B; j++) { float d = x[s * B + j] - centre[j]; acc[j] += d * d; }
         for (int j = 0; j < B; j++) m2[j] += acc[j];
     }
-    // The block mean was rounded to float for the deviations: correct the sum exactly.
+    // The block mean was rounded to float for the deviations: correct the sum (which rounding in
+    // the float partial sums could take just below zero for a constant channel).
     for (int j = 0; j < B; j++) {
         double shift = mean[j] - (double)centre[j];
         m2[j] -= (double)hw * shift * shift;
+        if (m2[j] < 0) m2[j] = 0;
     }
 }
 
@@ -260,8 +262,10 @@ static int64_t pair_grain(int64_t hw) {
     return grain < 1 ? 1 : grain;
 }
 
-static int check(int64_t c, int activation) {
+static int check(int64_t n, int64_t c, int64_t hw, int activation) {
     if (activation < 0 || activation > 2) return ck_fail("batch norm + activation: unknown activation %d", activation);
+    if (n < 1 || hw < 1) return ck_fail("batch norm + activation (blocked): an empty input (%lld images of %lld pixels)",
+                                       (long long)n, (long long)hw);
     if (c % B) return ck_fail("batch norm + activation (blocked): %lld channels are not a multiple of 16", (long long)c);
     return 0;
 }
@@ -280,8 +284,8 @@ static void *workspace(int64_t n, int64_t c, double **part1, double **part2, flo
 int ck_batchnorm_act_forward_blocked16(int64_t n, int64_t c, int64_t h, int64_t w, float eps, int activation,
                                        float alpha, const float *src, const float *scale, const float *shift,
                                        float *dst, float *mean, float *var) {
-    if (check(c, activation)) return 1;
     int64_t hw = h * w, pairs = n * (c / B);
+    if (check(n, c, hw, activation)) return 1;
     double *part1, *part2;
     float *coef;
     void *work = workspace(n, c, &part1, &part2, &coef);
@@ -318,8 +322,8 @@ int ck_batchnorm_act_backward_blocked16(int64_t n, int64_t c, int64_t h, int64_t
                                         float alpha, const float *src, const float *diff_dst, const float *mean,
                                         const float *var, const float *scale, const float *shift, float *diff_src,
                                         float *diff_scale, float *diff_shift) {
-    if (check(c, activation)) return 1;
     int64_t hw = h * w, pairs = n * (c / B);
+    if (check(n, c, hw, activation)) return 1;
     double *part1, *part2;
     float *coef;
     void *work = workspace(n, c, &part1, &part2, &coef);

@@ -86,8 +86,10 @@ static int keeps_plain_activations(const ck_conv_params *p) {
            p->stride_w == 1 && p->pad_h == 0 && p->pad_w == 0 && p->groups == 1;
 }
 
-static void conv_describe(const ck_conv_params *p, conv_mds *m, int any, int kind) {
-    int free_layout = any && !keeps_plain_activations(p);
+// training: a training pass (inference's fused convolutions keep oneDNN's own choice: measured on
+// the channels-last chain, which keeps_plain_activations excludes anyway).
+static void conv_describe(const ck_conv_params *p, conv_mds *m, int any, int kind, int training) {
+    int free_layout = any && !(training && keeps_plain_activations(p));
     dnnl_format_tag_t act_src = free_layout ? dnnl_format_tag_any : p->src_nhwc ? dnnl_nhwc : dnnl_nchw;
     dnnl_format_tag_t act_dst = free_layout ? dnnl_format_tag_any : p->dst_nhwc ? dnnl_nhwc : dnnl_nchw;
     dnnl_data_type_t ts, tw, td;
@@ -116,7 +118,7 @@ static void conv_describe(const ck_conv_params *p, conv_mds *m, int any, int kin
 static int forward_pd(const ck_conv_params *p, int has_bias, int activation, float alpha, dnnl_alg_kind_t algorithm,
                       dnnl_primitive_desc_t *pd) {
     conv_mds m;
-    conv_describe(p, &m, 1, CONV_FWD);
+    conv_describe(p, &m, 1, CONV_FWD, activation < 0);
     dnnl_convolution_desc_t cd;
     dnnl_status_t st = dnnl_dilated_convolution_forward_desc_init(
         &cd, activation < 0 ? dnnl_forward_training : dnnl_forward_inference, algorithm, &m.src, &m.weights,
@@ -167,8 +169,8 @@ static ck_prim_entry *conv_entry_with(int kind, const ck_conv_params *given, int
     if (winograd && was_declined(&key)) return NULL;
 
     conv_mds plain, any;
-    conv_describe(p, &plain, 0, kind);
-    conv_describe(p, &any, 1, kind);
+    conv_describe(p, &plain, 0, kind, activation < 0);
+    conv_describe(p, &any, 1, kind, activation < 0);
     dnnl_primitive_desc_t fwd, pd;
     // Backward descriptors need the forward one as a hint; it is cheap next to the work.
     if (forward_pd(p, kind == CONV_BWD_DATA ? 0 : has_bias, kind == CONV_FWD ? activation : -1, alpha, algorithm, &fwd)) {

@@ -45,12 +45,18 @@ double ck_measure_clock_hz(double seconds) {
     return slowest;
 }
 
-// FMA throughput at the widest vector width: twelve independent chains (more than latency x
-// pipes on any x86 core), so the count per second is what the FMA units sustain. How many units a
-// core has at that width is not in cpuid: AVX-512 server Xeons have two 512-bit ones, many other
-// Intel parts one, AMD's Zen 4 runs a 512-bit FMA as two halves on its two 256-bit units (one per
-// cycle), Zen 5 has two; so it is measured.
+// The float32 FMA throughput the cores sustain together at the widest vector width, measured: how
+// many FMA units a core has at that width is not in cpuid (AVX-512 server Xeons have two 512-bit
+// ones, many other Intel parts one; AMD's Zen 4 runs a 512-bit FMA on its two 256-bit units
+// together, one per cycle; Zen 5 has two; Zen 1 one 256-bit FMA per cycle), AVX-512 code may run at
+// a lower clock than scalar code, and hyperthreads share their core's units. So every thread runs
+// twelve independent FMA chains (more than latency x pipes on any x86 core) at once, and the rates
+// are summed.
 #define FMA_CHAINS 12
+#define FMA_ROUNDS 100000
+
+// Keeps each accumulator live and in a register, so that no chain can be dropped or folded.
+#define KEEP(v) __asm__ volatile("" : "+v"(v))
 
 __attribute__((target("avx512f"))) static double avx512_fmas_per_second(double seconds) {
     __m512 acc[FMA_CHAINS];
@@ -59,14 +65,13 @@ __attribute__((target("avx512f"))) static double avx512_fmas_per_second(double s
     uint64_t rounds = 0;
     double start = now_seconds(), elapsed = 0;
     while (elapsed < seconds) {
-        for (int k = 0; k < 100000; k++)
+        for (int k = 0; k < FMA_ROUNDS; k++) {
             for (int i = 0; i < FMA_CHAINS; i++) acc[i] = _mm512_fmadd_ps(acc[i], m, c);
-        rounds += 100000;
+            for (int i = 0; i < FMA_CHAINS; i++) KEEP(acc[i]);
+        }
+        rounds += FMA_ROUNDS;
         elapsed = now_seconds() - start;
     }
-    float sink = 0, lanes[16];
-    for (int i = 0; i < FMA_CHAINS; i++) { _mm512_storeu_ps(lanes, acc[i]); sink += lanes[0]; }
-    __asm__ volatile("" : : "x"(sink));
     return (double)rounds * FMA_CHAINS / elapsed;
 }
 
@@ -77,51 +82,45 @@ __attribute__((target("avx2,fma"))) static double avx2_fmas_per_second(double se
     uint64_t rounds = 0;
     double start = now_seconds(), elapsed = 0;
     while (elapsed < seconds) {
-        for (int k = 0; k < 100000; k++)
+        for (int k = 0; k < FMA_ROUNDS; k++) {
             for (int i = 0; i < FMA_CHAINS; i++) acc[i] = _mm256_fmadd_ps(acc[i], m, c);
-        rounds += 100000;
+            for (int i = 0; i < FMA_CHAINS; i++) KEEP(acc[i]);
+        }
+        rounds += FMA_ROUNDS;
         elapsed = now_seconds() - start;
     }
-    float sink = 0, lanes[8];
-    for (int i = 0; i < FMA_CHAINS; i++) { _mm256_storeu_ps(lanes, acc[i]); sink += lanes[0]; }
-    __asm__ volatile("" : : "x"(sink));
     return (double)rounds * FMA_CHAINS / elapsed;
 }
 
-typedef struct { double seconds; double units[256]; } fma_job;
+// A few slices per thread, the fastest kept: a slice in which the thread lost its core reads slow.
+#define FMA_SLICES 3
 
-// Clock and FMA rate in alternating slices, the fastest slice of each: a slice the thread lost
-// the core in reads slow, and only the ratio of unhindered rates is the unit count.
-#define FMA_SLICES 5
+typedef struct { double seconds; int lanes; double flops[256]; } fma_job;
 
 static void fma_range(void *ctx, int64_t begin, int64_t end) {
     fma_job *job = ctx;
-    double slice = job->seconds / (2 * FMA_SLICES);
+    double slice = job->seconds / FMA_SLICES;
     for (int64_t t = begin; t < end; t++) {
-        double hz = 0, fmas = 0;
+        double best = 0;
         for (int i = 0; i < FMA_SLICES; i++) {
-            double h = single_core_clock(slice);
-            double f = ck_simd_float_lanes() == 16 ? avx512_fmas_per_second(slice) : avx2_fmas_per_second(slice);
-            if (h > hz) hz = h;
-            if (f > fmas) fmas = f;
+            double f = job->lanes == 16 ? avx512_fmas_per_second(slice) : avx2_fmas_per_second(slice);
+            if (f > best) best = f;
         }
-        job->units[t] = fmas / hz;
+        job->flops[t] = best * job->lanes * 2;
     }
 }
 
-int ck_measure_fma_units(double seconds) {
+double ck_measure_fma_flops(double seconds) {
     __builtin_cpu_init();
-    // Without FMA a multiply and an add issue on two pipes: counted as two units, as before.
-    if (ck_simd_float_lanes() < 8 || !__builtin_cpu_supports("fma")) return 2;
+    int lanes = ck_simd_float_lanes();
+    if (lanes < 8 || !__builtin_cpu_supports("fma")) return 0;
     int threads = ck_max_threads();
     if (threads > 256) threads = 256;
-    fma_job job = {seconds, {0}};
+    fma_job job = {seconds, lanes, {0}};
     ck_parallel_for(threads, 1, fma_range, &job);
-    double fewest = job.units[0];
-    for (int t = 1; t < threads; t++)
-        if (job.units[t] < fewest) fewest = job.units[t];
-    int units = (int)(fewest + 0.5);
-    return units < 1 ? 1 : units;
+    double total = 0;
+    for (int t = 0; t < threads; t++) total += job.flops[t];
+    return total;
 }
 
 int ck_simd_float_lanes(void) {

@@ -11,8 +11,9 @@ struct TensorCoreBenchmark: ParsableCommand {
         abstract: "Convolution speed of the tensor core on YOLOv4-tiny's layers, against the CPU's float32 peak.",
         discussion: """
         For every distinct conv shape of YOLOv4-tiny (forward, backward-data and backward-weights) and for the
-        whole sequence of its 21 convolutions, prints GFLOP/s and the ratio to the peak computed as
-        cores x FMA units x SIMD lanes x 2 x measured clock. The sequence figures are the ones to quote.
+        whole sequence of its 21 convolutions, prints GFLOP/s and the ratio to the peak: the float32 FMA
+        throughput of all cores at once at the widest vector width, measured. GFLOP/s count the direct
+        method's work, so Winograd layers can pass 100 %. The sequence figures are the ones to quote.
         """)
 
     @Option(help: "Images per batch.") var batch = 8

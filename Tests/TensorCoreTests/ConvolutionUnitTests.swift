@@ -19,9 +19,11 @@ final class ConvolutionUnitTests: XCTestCase {
     }
 
     /// A Winograd one whose output planes (9 x 8 = 72 pixels) end in a partial 16-pixel tile past a
-    /// 64-pixel chunk, and a direct stride-2 one with 42-pixel planes and three images.
+    /// 64-pixel chunk, a direct stride-2 one with 42-pixel planes and three images, and one whose
+    /// 12-pixel planes are all tail.
     private let shapes = [Shape(n: 2, c: 16, h: 9, w: 8, k: 32, kernel: 3, stride: 1),
-                          Shape(n: 3, c: 32, h: 13, w: 11, k: 16, kernel: 3, stride: 2)]
+                          Shape(n: 3, c: 32, h: 13, w: 11, k: 16, kernel: 3, stride: 2),
+                          Shape(n: 2, c: 16, h: 4, w: 3, k: 16, kernel: 3, stride: 1)]
     private let activations: [FusedActivation] = [.none, .leakyRelu(0.1), .mish]
 
     /// Whether oneDNN uses the 16-channel blocked layout on this CPU (its AVX-512 kernels do).
@@ -47,7 +49,7 @@ final class ConvolutionUnitTests: XCTestCase {
 
     /// Output, running mean and variance, and the input, weight, scale and shift gradients.
     private func unit(_ shape: Shape, _ activation: FusedActivation, blocked: Bool, trainWeight: Bool = true,
-                      seed: UInt64) throws -> (results: [[Float]], node: String?) {
+                      trainInput: Bool = true, seed: UInt64) throws -> (results: [[Float]], node: String?) {
         CPUConvolutions.blockedUnits = blocked
         defer { CPUConvolutions.blockedUnits = true }
         let x = try randomTensor([shape.n, shape.c, shape.h, shape.w], seed: seed, low: -1, high: 2)
@@ -55,7 +57,7 @@ final class ConvolutionUnitTests: XCTestCase {
         let scale = try randomTensor([shape.k], seed: seed + 2, low: 0.5, high: 1.5)
         let shift = try randomTensor([shape.k], seed: seed + 3)
         let runningMean = try randomTensor([shape.k], seed: seed + 4), runningVar = try Tensor.ones([shape.k])
-        x.requiresGrad = true
+        x.requiresGrad = trainInput
         weight.requiresGrad = trainWeight
         scale.requiresGrad = true
         shift.requiresGrad = true
@@ -64,14 +66,15 @@ final class ConvolutionUnitTests: XCTestCase {
                                               bnWeight: scale, bnBias: shift, runningMean: runningMean,
                                               runningVar: runningVar, activation: activation)
         try y.backward(try randomTensor(y.shape, seed: seed + 5))
-        var results = [try y.toArray(), try runningMean.toArray(), try runningVar.toArray(), try x.grad!.toArray(),
+        var results = [try y.toArray(), try runningMean.toArray(), try runningVar.toArray(),
                        try scale.grad!.toArray(), try shift.grad!.toArray()]
+        if trainInput { results.append(try x.grad!.toArray()) } else { XCTAssertNil(x.grad) }
         if trainWeight { results.append(try weight.grad!.toArray()) } else { XCTAssertNil(weight.grad) }
         return (results, y.gradNode?.name)
     }
 
-    private let names = ["output", "running mean", "running variance", "input gradient", "scale gradient",
-                         "shift gradient", "weight gradient"]
+    private let names = ["output", "running mean", "running variance", "scale gradient", "shift gradient",
+                         "input or weight gradient", "weight gradient"]
 
     func testTheUnitMatchesConvolutionThenBatchNormActivation() throws {
         let blockedHere = cpuHasBlocked16Kernels
@@ -98,6 +101,14 @@ final class ConvolutionUnitTests: XCTestCase {
         XCTAssertEqual(fused.count, 6)
         for (i, (actual, expected)) in zip(fused, composed).enumerated() {
             assertClose(actual, expected, tolerance: 2e-4, "frozen: \(names[i])")
+        }
+        // Only the batch norm's parameters trained (a network's first unit with a frozen
+        // convolution): no convolution backward at all.
+        let (bnOnly, _) = try unit(shape, .mish, blocked: true, trainWeight: false, trainInput: false, seed: 310)
+        let (bnOnlyComposed, _) = try unit(shape, .mish, blocked: false, trainWeight: false, trainInput: false, seed: 310)
+        XCTAssertEqual(bnOnly.count, 5)
+        for (i, (actual, expected)) in zip(bnOnly, bnOnlyComposed).enumerated() {
+            assertClose(actual, expected, tolerance: 2e-4, "batch norm only: \(names[i])")
         }
     }
 

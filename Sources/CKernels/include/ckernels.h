@@ -257,9 +257,8 @@ void ck_adam_step(float *p, const float *g, float *m, float *v, int64_t n, float
 // ---- machine ---------------------------------------------------------------------------------
 // Measured core clock in Hz (a chain of dependent adds, one per cycle), for peak-FLOP figures.
 double ck_measure_clock_hz(double seconds);
-// Vector FMA instructions per cycle a core sustains at the widest width (measured on every core at
-// once; the fewest counts): 2 on AVX-512 server Xeons and AVX2 cores, 1 on AMD Zen 4's AVX-512.
-int ck_measure_fma_units(double seconds);
+// Float32 FLOP/s of FMAs at the widest vector width, all threads at once, summed (0 without FMA).
+double ck_measure_fma_flops(double seconds);
 // SIMD float32 lanes and FMA support of the running CPU (AVX-512: 16, AVX2: 8, else 4).
 int ck_simd_float_lanes(void);
 int ck_has_fma(void);

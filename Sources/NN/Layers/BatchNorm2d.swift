@@ -60,7 +60,7 @@ public final class BatchNorm2d: Module {
                                                            training: isTraining, momentum: momentum,
                                                            epsilon: epsilon))
         }
-        if isTraining { try withNoGrad { try batchesTracked.value.add_(batchesTracked.value.scalarLike(1)) } }
+        if isTraining { _ = try withNoGrad { try batchesTracked.value.add_(batchesTracked.value.scalarLike(1)) } }
         return y
     }
 
@@ -76,7 +76,7 @@ public final class BatchNorm2d: Module {
                                               bnBias: bias.value, runningMean: runningMean.value,
                                               runningVar: runningVar.value, activation: activation,
                                               momentum: momentum, epsilon: epsilon)
-        try withNoGrad { try batchesTracked.value.add_(batchesTracked.value.scalarLike(1)) }
+        _ = try withNoGrad { try batchesTracked.value.add_(batchesTracked.value.scalarLike(1)) }
         return y
     }
 

@@ -1,30 +1,35 @@
 import CKernels
 import Foundation
 
-/// The running CPU's float32 peak, computed as cores x FMA units x SIMD lanes x 2 x clock,
-/// with the clock and the FMA units measured while every core is busy. Benchmarks report speeds as
-/// a ratio to it.
+/// The running CPU's float32 peak: the FMA throughput all its threads sustain together at the widest
+/// vector width, measured. Benchmarks report speeds as a ratio to it.
 public struct MachinePeak: Sendable {
     public let cores: Int
-    public let fmaUnits: Int
     public let lanes: Int
+    /// The scalar clock with every core busy (a chain of dependent adds).
     public let clockHz: Double
+    public let flopsPerSecond: Double
 
-    public var flopsPerSecond: Double { Double(cores * fmaUnits * lanes * 2) * clockHz }
+    /// FMA instructions per core and cycle at `lanes` wide, as measured against the scalar clock:
+    /// about 2 on AVX2 cores since Haswell and Zen 2 and on AVX-512 server Xeons (less where
+    /// AVX-512 runs at a lower clock), 1 on AMD Zen 4's AVX-512 (each 512-bit FMA takes both of its
+    /// 256-bit units) and on many other Intel parts. A formula that assumed 2 doubled the peak of a
+    /// Zen 4 EPYC; measuring also counts hyperthreads, which share their core's units, right.
+    public var fmaPerCycle: Double { flopsPerSecond / (Double(cores * lanes * 2) * clockHz) }
 
-    /// The FMA units are counted at the widest vector width, not assumed: AVX2 cores since Haswell
-    /// and Zen have two, but an AVX-512 core may have one 512-bit unit (AMD Zen 4 splits each
-    /// 512-bit FMA over its two 256-bit units; many Intel parts have one) or two (server Xeons,
-    /// Zen 5). Assuming two doubled the peak of a Zen 4 EPYC. Without FMA a multiply and an add
-    /// issue separately, counted as two units.
+    /// Without FMA (older CPUs) a multiply and an add issue separately: two per cycle, counted as
+    /// one multiply-add each.
     public static func measure(seconds: Double = 0.3) -> MachinePeak {
-        MachinePeak(cores: Int(ck_max_threads()), fmaUnits: Int(ck_measure_fma_units(seconds)),
-                    lanes: Int(ck_simd_float_lanes()), clockHz: ck_measure_clock_hz(seconds))
+        let cores = Int(ck_max_threads()), lanes = Int(ck_simd_float_lanes())
+        let clock = ck_measure_clock_hz(seconds)
+        let measured = ck_measure_fma_flops(seconds)
+        return MachinePeak(cores: cores, lanes: lanes, clockHz: clock,
+                           flopsPerSecond: measured > 0 ? measured : Double(cores * 2 * lanes * 2) * clock)
     }
 
     public var summary: String {
-        String(format: "%d cores x %d FMA units x %d lanes x 2 FLOP x %.2f GHz = %.1f GFLOP/s", cores, fmaUnits, lanes,
-               clockHz / 1e9, flopsPerSecond / 1e9)
+        String(format: "%d cores x %d lanes x 2 FLOP x %.2f GHz x %.2f FMA per cycle (measured) = %.1f GFLOP/s",
+               cores, lanes, clockHz / 1e9, fmaPerCycle, flopsPerSecond / 1e9)
     }
 }
 
