@@ -80,29 +80,30 @@ static inline float slope(float z, int activation, float alpha) {
     return activation == 1 ? (z > 0 ? 1.0f : alpha) : activation == 2 ? ck_mish_gradf(z) : 1.0f;
 }
 
+// Per lane of one pair, the sum of x - centre (squared: 0) or of its squares (squared: 1), in float
+// over chunks of pixels and in double across them. Written on vectors: the plain loops vectorised
+// across pixels with shuffles.
+INLINE void lane_sums(const float *x, int64_t hw, const float *centre, const int squared, double *out) {
+    const v16 c = load16(centre);
+    for (int j = 0; j < B; j++) out[j] = 0;
+    for (int64_t s0 = 0; s0 < hw; s0 += CHUNK) {
+        int64_t end = s0 + CHUNK < hw ? s0 + CHUNK : hw;
+        v16 acc = {0};
+        for (int64_t s = s0; s < end; s++) {
+            v16 d = load16(x + s * B) - c;
+            acc += squared ? d * d : d;
+        }
+        for (int j = 0; j < B; j++) out[j] += acc[j];
+    }
+}
+
 // Mean and sum of squared deviations of each lane of one (image, block) pair.
 CK_SIMD_CLONES static void pair_statistics(const float *x, int64_t hw, double *mean, double *m2) {
-    double sum[B] = {0};
-    for (int64_t s0 = 0; s0 < hw; s0 += CHUNK) {
-        int64_t end = s0 + CHUNK < hw ? s0 + CHUNK : hw;
-        float acc[B] = {0};
-#pragma clang loop vectorize(disable) unroll(disable)
-        for (int64_t s = s0; s < end; s++)
-#pragma clang loop vectorize(enable) vectorize_width(16)
-            for (int j = 0; j < B; j++) acc[j] += x[s * B + j];
-        for (int j = 0; j < B; j++) sum[j] += acc[j];
-    }
+    const float zero[B] = {0};
     float centre[B];
-    for (int j = 0; j < B; j++) { mean[j] = sum[j] / (double)hw; centre[j] = (float)mean[j]; m2[j] = 0; }
-    for (int64_t s0 = 0; s0 < hw; s0 += CHUNK) {
-        int64_t end = s0 + CHUNK < hw ? s0 + CHUNK : hw;
-        float acc[B] = {0};
-#pragma clang loop vectorize(disable) unroll(disable)
-        for (int64_t s = s0; s < end; s++)
-#pragma clang loop vectorize(enable) vectorize_width(16)
-            for (int j = 0; j < B; j++) { float d = x[s * B + j] - centre[j]; acc[j] += d * d; }
-        for (int j = 0; j < B; j++) m2[j] += acc[j];
-    }
+    lane_sums(x, hw, zero, 0, mean);
+    for (int j = 0; j < B; j++) { mean[j] /= (double)hw; centre[j] = (float)mean[j]; }
+    lane_sums(x, hw, centre, 1, m2);
     // The block mean was rounded to float for the deviations: correct the sum (which rounding in
     // the float partial sums could take just below zero for a constant channel).
     for (int j = 0; j < B; j++) {

@@ -58,39 +58,27 @@ double ck_measure_clock_hz(double seconds) {
 // Keeps each accumulator live and in a register, so that no chain can be dropped or folded.
 #define KEEP(v) __asm__ volatile("" : "+v"(v))
 
-__attribute__((target("avx512f"))) static double avx512_fmas_per_second(double seconds) {
-    __m512 acc[FMA_CHAINS];
-    const __m512 m = _mm512_set1_ps(0.999999f), c = _mm512_set1_ps(1e-7f);
-    for (int i = 0; i < FMA_CHAINS; i++) acc[i] = _mm512_set1_ps((float)i);
-    uint64_t rounds = 0;
-    double start = now_seconds(), elapsed = 0;
-    while (elapsed < seconds) {
-        for (int k = 0; k < FMA_ROUNDS; k++) {
-            for (int i = 0; i < FMA_CHAINS; i++) acc[i] = _mm512_fmadd_ps(acc[i], m, c);
-            for (int i = 0; i < FMA_CHAINS; i++) KEEP(acc[i]);
-        }
-        rounds += FMA_ROUNDS;
-        elapsed = now_seconds() - start;
+// FMAs per second of one thread at one vector width: VEC its type, SET1 and FMADD its intrinsics.
+#define FMAS_PER_SECOND(NAME, TARGET, VEC, SET1, FMADD)                                              \
+    __attribute__((target(TARGET))) static double NAME(double seconds) {                             \
+        VEC acc[FMA_CHAINS];                                                                         \
+        const VEC m = SET1(0.999999f), c = SET1(1e-7f);                                              \
+        for (int i = 0; i < FMA_CHAINS; i++) acc[i] = SET1((float)i);                                \
+        uint64_t rounds = 0;                                                                         \
+        double start = now_seconds(), elapsed = 0;                                                   \
+        while (elapsed < seconds) {                                                                  \
+            for (int k = 0; k < FMA_ROUNDS; k++) {                                                   \
+                for (int i = 0; i < FMA_CHAINS; i++) acc[i] = FMADD(acc[i], m, c);                  \
+                for (int i = 0; i < FMA_CHAINS; i++) KEEP(acc[i]);                                   \
+            }                                                                                        \
+            rounds += FMA_ROUNDS;                                                                    \
+            elapsed = now_seconds() - start;                                                         \
+        }                                                                                            \
+        return (double)rounds * FMA_CHAINS / elapsed;                                                \
     }
-    return (double)rounds * FMA_CHAINS / elapsed;
-}
 
-__attribute__((target("avx2,fma"))) static double avx2_fmas_per_second(double seconds) {
-    __m256 acc[FMA_CHAINS];
-    const __m256 m = _mm256_set1_ps(0.999999f), c = _mm256_set1_ps(1e-7f);
-    for (int i = 0; i < FMA_CHAINS; i++) acc[i] = _mm256_set1_ps((float)i);
-    uint64_t rounds = 0;
-    double start = now_seconds(), elapsed = 0;
-    while (elapsed < seconds) {
-        for (int k = 0; k < FMA_ROUNDS; k++) {
-            for (int i = 0; i < FMA_CHAINS; i++) acc[i] = _mm256_fmadd_ps(acc[i], m, c);
-            for (int i = 0; i < FMA_CHAINS; i++) KEEP(acc[i]);
-        }
-        rounds += FMA_ROUNDS;
-        elapsed = now_seconds() - start;
-    }
-    return (double)rounds * FMA_CHAINS / elapsed;
-}
+FMAS_PER_SECOND(avx512_fmas_per_second, "avx512f", __m512, _mm512_set1_ps, _mm512_fmadd_ps)
+FMAS_PER_SECOND(avx2_fmas_per_second, "avx2,fma", __m256, _mm256_set1_ps, _mm256_fmadd_ps)
 
 // A few slices per thread, the fastest kept: a slice in which the thread lost its core reads slow.
 #define FMA_SLICES 3

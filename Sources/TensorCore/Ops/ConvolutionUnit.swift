@@ -31,19 +31,15 @@ extension Tensor {
                 .batchNormActivation(weight: bnWeight, bias: bnBias, runningMean: runningMean, runningVar: runningVar,
                                      activation: activation, momentum: momentum, epsilon: epsilon)
         }
-        try Tensor.sameDevice("conv + batch norm + activation", [x, convWeight, bnWeight, bnBias, runningMean, runningVar])
-        for (name, t) in [("weight", bnWeight), ("bias", bnBias), ("running_mean", runningMean), ("running_var", runningVar)] {
-            guard t.shape == [p.outChannels] else {
-                throw TensorError("conv + batch norm + activation: batch norm \(name) of shape \(describe(t.shape)) "
-                                  + "should be [\(p.outChannels)]")
-            }
-            try t.requireFloat32("conv + batch norm + activation")
-        }
+        try Tensor.sameDevice("conv + batch norm + activation", [x, convWeight])
+        let resultShape = [p.batch, p.outChannels, p.outHeight, p.outWidth]
+        let convResult = try Tensor.empty(resultShape, device: x.device)
+        // (The batch norm's checks, on the tensor it normalises.)
+        let perChannel = try convResult.checkBatchNorm("conv + batch norm + activation", weight: bnWeight, bias: bnBias,
+                                                       runningMean: runningMean, runningVar: runningVar, training: true)
         let input = try x.contiguous(), weight = try convWeight.contiguous()
         let scale = try bnWeight.contiguous(), shift = try bnBias.contiguous()
-        let resultShape = [p.batch, p.outChannels, p.outHeight, p.outWidth]
         let blockedInput = try input.emptyLike()
-        let convResult = try Tensor.empty(resultShape, device: x.device)
         let out = try Tensor.empty(resultShape, device: x.device)
         let mean = try Tensor.empty([p.outChannels], device: x.device)
         let variance = try Tensor.empty([p.outChannels], device: x.device)
@@ -51,7 +47,7 @@ extension Tensor {
                                              variance: variance, epsilon: epsilon, activation: activation,
                                              blockedInput: blockedInput, convResult: convResult, into: out, p)
         try Tensor.updateRunningStatistics(runningMean, runningVar, batchMean: mean, batchVariance: variance,
-                                           count: p.batch * p.outHeight * p.outWidth, momentum: momentum)
+                                           count: perChannel, momentum: momentum)
         let needsInputGrad = x.requiresGrad, needsWeightGrad = convWeight.requiresGrad
         let needsShiftScaleGrad = bnWeight.requiresGrad || bnBias.requiresGrad
         // Without a weight gradient (a frozen backbone) the blocked input is not kept.

@@ -210,7 +210,7 @@ extension Tensor {
     }
 
     /// Shapes and types of a batch norm's operands; the number of values per channel.
-    private func checkBatchNorm(_ op: String, weight: Tensor, bias: Tensor, runningMean: Tensor, runningVar: Tensor,
+    func checkBatchNorm(_ op: String, weight: Tensor, bias: Tensor, runningMean: Tensor, runningVar: Tensor,
                                 training: Bool, inputTypes: [DType] = [.float32]) throws -> Int {
         try Tensor.sameDevice(op, [self, weight, bias, runningMean, runningVar])
         guard inputTypes.contains(dtype) else {
